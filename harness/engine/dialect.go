@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Class is a normalized error class, the same name on every family
+// (shared/patterns.md, Appendix A).
+type Class string
+
+const (
+	ClassNone             Class = ""
+	ClassUndefinedColumn  Class = "undefined-column"
+	ClassUndefinedTable   Class = "undefined-table"
+	ClassAmbiguousColumn  Class = "ambiguous-column"
+	ClassColumnCount      Class = "column-count"
+	ClassNotNull          Class = "not-null"
+	ClassUnique           Class = "unique"
+	ClassForeignKey       Class = "foreign-key"
+	ClassCheck            Class = "check"
+	ClassInvalidValue     Class = "invalid-value"
+	ClassOutOfRange       Class = "out-of-range"
+	ClassStalePlan        Class = "stale-plan"
+	ClassNoConflictTarget Class = "no-conflict-target"
+	ClassUndefinedObject  Class = "undefined-object"
+	ClassLockTimeout      Class = "lock-timeout"
+	ClassStatementTimeout Class = "statement-timeout"
+	ClassDeadlock         Class = "deadlock"
+	ClassSyntax           Class = "syntax"
+	ClassOther            Class = "other"
+)
+
+// Classes lists every class a scenario may name, in a stable order.
+var Classes = []Class{
+	ClassUndefinedColumn, ClassUndefinedTable, ClassAmbiguousColumn, ClassColumnCount,
+	ClassNotNull, ClassUnique, ClassForeignKey, ClassCheck, ClassInvalidValue,
+	ClassOutOfRange, ClassStalePlan, ClassNoConflictTarget, ClassUndefinedObject,
+	ClassLockTimeout, ClassStatementTimeout, ClassDeadlock, ClassSyntax, ClassOther,
+}
+
+// ParseClass returns the class named s, or an error listing the valid names.
+func ParseClass(s string) (Class, error) {
+	for _, c := range Classes {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("unknown error class %q (want one of %v)", s, Classes)
+}
+
+// Transient reports whether c is an expected, retryable class (lock and statement
+// timeouts, deadlocks, serialization failures) rather than a compatibility break.
+func (c Class) Transient() bool {
+	return c == ClassLockTimeout || c == ClassStatementTimeout || c == ClassDeadlock
+}
+
+// DBError is a database error reduced to what reports and verdicts need.
+type DBError struct {
+	Code    string // SQLSTATE on postgres, error number on mysql
+	Class   Class
+	Message string
+}
+
+func (e *DBError) Error() string { return e.Code + ": " + e.Message }
+
+// Dialect is everything that differs between families, as data. Get one with
+// DialectOf; never switch on Family elsewhere.
+type Dialect struct {
+	Family Family
+	// Classes maps a server error code to its normalized class.
+	Classes map[string]Class
+	// VersionQuery returns the server version as one text column.
+	VersionQuery string
+	// CreateDatabase and DropDatabase are format strings taking a quoted name.
+	CreateDatabase string
+	DropDatabase   string
+	// Quote quotes an identifier.
+	Quote func(ident string) string
+	// Placeholder renders the n-th (1-based) bind parameter.
+	Placeholder func(n int) string
+	// LockTimeout sets the session's lock wait timeout to a number of milliseconds
+	// (format string taking an int).
+	LockTimeout string
+}
+
+var dialects = map[Family]*Dialect{
+	Postgres: {
+		Family: Postgres,
+		Classes: map[string]Class{
+			"42703": ClassUndefinedColumn,
+			"42P01": ClassUndefinedTable,
+			"42702": ClassAmbiguousColumn,
+			"42601": ClassSyntax,
+			"23502": ClassNotNull,
+			"23505": ClassUnique,
+			"23503": ClassForeignKey,
+			"23514": ClassCheck,
+			"22P02": ClassInvalidValue,
+			"22003": ClassOutOfRange,
+			"22001": ClassOutOfRange,
+			"0A000": ClassStalePlan,
+			"42P10": ClassNoConflictTarget,
+			"42704": ClassUndefinedObject,
+			"55P03": ClassLockTimeout,
+			"57014": ClassStatementTimeout,
+			"40P01": ClassDeadlock,
+			"40001": ClassDeadlock,
+		},
+		VersionQuery:   "SHOW server_version",
+		CreateDatabase: "CREATE DATABASE %s",
+		DropDatabase:   "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		Quote:          func(s string) string { return `"` + s + `"` },
+		Placeholder:    func(n int) string { return "$" + strconv.Itoa(n) },
+		LockTimeout:    "SET lock_timeout = %d",
+	},
+	MySQL: {
+		Family: MySQL,
+		Classes: map[string]Class{
+			"1054": ClassUndefinedColumn,
+			"1146": ClassUndefinedTable,
+			"1052": ClassAmbiguousColumn,
+			"1136": ClassColumnCount,
+			"1064": ClassSyntax,
+			"1048": ClassNotNull,
+			"1364": ClassNotNull,
+			"1062": ClassUnique,
+			"1451": ClassForeignKey,
+			"1452": ClassForeignKey,
+			"3819": ClassCheck,
+			"4025": ClassCheck, // MariaDB: CONSTRAINT failed
+			"1265": ClassInvalidValue,
+			"1366": ClassInvalidValue,
+			"1264": ClassOutOfRange,
+			"1406": ClassOutOfRange,
+			"1176": ClassUndefinedObject,
+			"1205": ClassLockTimeout,
+			"3024": ClassStatementTimeout,
+			"1969": ClassStatementTimeout, // MariaDB: max_statement_time exceeded
+			"1213": ClassDeadlock,
+		},
+		VersionQuery:   "SELECT VERSION()",
+		CreateDatabase: "CREATE DATABASE %s",
+		DropDatabase:   "DROP DATABASE IF EXISTS %s",
+		Quote:          func(s string) string { return "`" + s + "`" },
+		Placeholder:    func(int) string { return "?" },
+		LockTimeout:    "SET SESSION lock_wait_timeout = GREATEST(1, CEIL(%d / 1000)), SESSION innodb_lock_wait_timeout = GREATEST(1, CEIL(%[1]d / 1000))",
+	},
+}
+
+// DialectOf returns the dialect of a family. It panics on an unknown family, which
+// can only come from a Spec that was not made by ParseSpec.
+func DialectOf(f Family) *Dialect {
+	d, ok := dialects[f]
+	if !ok {
+		panic("engine: unknown family " + string(f))
+	}
+	return d
+}
+
+// Classify reduces a driver error to a *DBError: the server's code, its normalized
+// class and message. It reads the driver's typed error, never the message text. It
+// returns nil when err is not a server error (a network failure, a context
+// cancellation): callers treat those as environment failures.
+func Classify(err error) *DBError {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return &DBError{Code: pe.Code, Class: classOf(Postgres, pe.Code), Message: pe.Message}
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		code := strconv.Itoa(int(me.Number))
+		return &DBError{Code: code, Class: classOf(MySQL, code), Message: me.Message}
+	}
+	var de *DBError
+	if errors.As(err, &de) {
+		return de
+	}
+	return nil
+}
+
+func classOf(f Family, code string) Class {
+	if c, ok := dialects[f].Classes[code]; ok {
+		return c
+	}
+	return ClassOther
+}

@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Label is put on every container straddle starts, so `straddle engines prune` can
+// find what a crashed run left behind. Its value is the run id.
+const Label = "dev.straddle.run"
+
+// DatabasePrefix starts the name of every scratch database straddle creates. The dsn
+// provider refuses to drop any database whose name does not start with it.
+const DatabasePrefix = "straddle_"
+
+// ErrNoEngine means no provider can run the requested engine on this machine; the
+// message names the fixes.
+var ErrNoEngine = errors.New("no engine available")
+
+// Provider starts servers. Implementations: docker, local, dsn, auto.
+type Provider interface {
+	// Name is the provider's name as given to --provider ("docker", "local", "dsn").
+	Name() string
+	// Start starts (or connects to) a server for spec and waits until it accepts
+	// connections. The caller must Stop the server.
+	Start(ctx context.Context, spec Spec) (Server, error)
+}
+
+// Server is a running database server. Safe for concurrent use.
+type Server interface {
+	// Spec is the spec the server was started for, with Version filled in when the
+	// provider knows it.
+	Spec() Spec
+	// Version is the server's own version string, e.g. "15.18" or "10.11.14-MariaDB".
+	Version() string
+	// CreateDatabase creates a fresh, empty scratch database named
+	// DatabasePrefix+random. The caller must Drop it.
+	CreateDatabase(ctx context.Context) (Database, error)
+	// Stop stops the server and removes everything the provider started for it
+	// (container, process, temp dir). For dsn it drops leftover scratch databases
+	// this server created and closes connections.
+	Stop(ctx context.Context) error
+}
+
+// Database is one scratch database on a server. Safe for concurrent use.
+type Database interface {
+	// Name is the database name (DatabasePrefix + random).
+	Name() string
+	// Family is the database's family; Dialect(Family()) gives its dialect.
+	Family() Family
+	// ServerVersion is the version of the server the database lives on.
+	ServerVersion() string
+	// DSN is a connection URL for the database (postgres://… or mysql://…). It
+	// carries a password: never print it, log it or put it in a report.
+	DSN() string
+	// Open returns a new connection pool to the database (pgx stdlib for postgres,
+	// go-sql-driver/mysql for mysql). The caller closes it.
+	Open(ctx context.Context) (*sql.DB, error)
+	// Drop drops the database, closing what Open handed out is the caller's job.
+	Drop(ctx context.Context) error
+}
+
+// Starter is the optional capability of a Provider to say whether it can run at all
+// here (daemon reachable, binaries installed) without starting anything. Probe it with
+// a type assertion; absent means "try Start".
+type Starter interface {
+	// Available returns nil when the provider can start spec's family here, or an
+	// error saying what is missing and how to fix it.
+	Available(ctx context.Context, spec Spec) error
+}
