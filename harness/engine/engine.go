@@ -69,3 +69,19 @@ type Starter interface {
 	// error saying what is missing and how to fix it.
 	Available(ctx context.Context, spec Spec) error
 }
+
+// LeftoverLister is the optional capability of a Provider to list what it started
+// that still exists (containers, processes, temp dirs, scratch databases). The
+// conformance suite uses it to prove a stopped server leaves nothing behind.
+type LeftoverLister interface {
+	Leftovers(ctx context.Context) ([]string, error)
+}
+
+// RunLabels are the labels and names that tie resources to the run that made them,
+// so a crashed run's leftovers can be told from a live run's.
+const (
+	// LabelPID holds the pid of the straddle process that started a container.
+	LabelPID = "dev.straddle.pid"
+	// TempPattern is the os.MkdirTemp pattern of every temp dir straddle makes.
+	TempPattern = "straddle-*"
+)

@@ -1,0 +1,76 @@
+package sqlserver
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/straddle-dev/straddle/harness/engine"
+)
+
+// WithDatabase returns rawURL with its database (path) replaced by name.
+func WithDatabase(rawURL, name string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("parse server URL: %s", Redact(rawURL))
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// Redact returns rawURL with any password replaced by "xxxxx", for messages.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// FamilyOfURL returns the family a URL's scheme names (postgres://, postgresql://,
+// mysql://, mariadb://).
+func FamilyOfURL(rawURL string) (engine.Family, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return "", fmt.Errorf("server URL %q has no scheme: want postgres://… or mysql://…", Redact(rawURL))
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		return engine.Postgres, nil
+	case "mysql", "mariadb":
+		return engine.MySQL, nil
+	}
+	return "", fmt.Errorf("server URL scheme %q: want postgres:// or mysql://", scheme)
+}
+
+// DriverDSN converts a URL to what database/sql's driver for the family takes: the
+// URL itself for pgx, a go-sql-driver/mysql DSN for mysql.
+func DriverDSN(f engine.Family, rawURL string) (driver, dsn string, err error) {
+	if f == engine.Postgres {
+		return "pgx", rawURL, nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", "", fmt.Errorf("parse server URL: %s", Redact(rawURL))
+	}
+	c := mysql.NewConfig()
+	c.User = u.User.Username()
+	c.Passwd, _ = u.User.Password()
+	c.Net = "tcp"
+	c.Addr = u.Host
+	if !strings.Contains(c.Addr, ":") {
+		c.Addr += ":3306"
+	}
+	c.DBName = strings.TrimPrefix(u.Path, "/")
+	c.ParseTime = true
+	c.AllowNativePasswords = true
+	q := u.Query()
+	for k := range q {
+		if c.Params == nil {
+			c.Params = map[string]string{}
+		}
+		c.Params[k] = q.Get(k)
+	}
+	return "mysql", c.FormatDSN(), nil
+}
