@@ -86,6 +86,10 @@ type Dialect struct {
 	// LockTimeout sets the session's lock wait timeout to a number of milliseconds
 	// (format string taking an int).
 	LockTimeout string
+	// TransactionalDDL is true when DDL can run inside a transaction and roll back;
+	// false where every DDL statement commits on its own (MySQL/MariaDB), so traffic
+	// sees each intermediate statement of a step.
+	TransactionalDDL bool
 }
 
 var dialects = map[Family]*Dialect{
@@ -111,12 +115,13 @@ var dialects = map[Family]*Dialect{
 			"40P01": ClassDeadlock,
 			"40001": ClassDeadlock,
 		},
-		VersionQuery:   "SHOW server_version",
-		CreateDatabase: "CREATE DATABASE %s",
-		DropDatabase:   "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-		Quote:          func(s string) string { return `"` + s + `"` },
-		Placeholder:    func(n int) string { return "$" + strconv.Itoa(n) },
-		LockTimeout:    "SET lock_timeout = %d",
+		VersionQuery:     "SHOW server_version",
+		CreateDatabase:   "CREATE DATABASE %s",
+		DropDatabase:     "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		Quote:            func(s string) string { return `"` + s + `"` },
+		Placeholder:      func(n int) string { return "$" + strconv.Itoa(n) },
+		LockTimeout:      "SET lock_timeout = %d",
+		TransactionalDDL: true,
 	},
 	MySQL: {
 		Family: MySQL,

@@ -102,6 +102,7 @@ type Migration struct {
 	Statement int
 	SQL       string
 	Duration  time.Duration
+	Output    string // output of an external migration command that failed
 }
 
 // Recorder is a Sink that aggregates events. Safe for concurrent use; mu protects
@@ -131,7 +132,7 @@ func (r *Recorder) Record(e Event) {
 		r.migrations = append(r.migrations, Migration{
 			Engine: e.Engine, Boundary: e.Boundary, Outcome: e.Outcome, Code: e.Code,
 			Class: e.Class, Message: e.Message, Statement: e.Statement, SQL: e.SQL,
-			Duration: e.Latency,
+			Duration: e.Latency, Output: e.Output,
 		})
 		return
 	}

@@ -1,0 +1,62 @@
+# straddle — build, set up a machine, test.
+#
+#   make deps    install what a fresh Debian machine needs (apt packages, dockerd, local images)
+#   make test    run every test against real servers
+#   make bench   run the benchmarks (figures, not pass/fail)
+
+GO ?= go
+BIN := bin/straddle
+
+# testcontainers-go: the reaper image can't be pulled here (and is often blocked in
+# corporate CI); straddle removes its own containers. This machine looks like a
+# container to testcontainers, which would otherwise dial the default gateway.
+export TESTCONTAINERS_RYUK_DISABLED := true
+export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
+# Tests run the docker provider on images built locally by `make images` (no registry).
+export STRADDLE_IMAGE_POSTGRES ?= straddle-local/postgres:15
+export STRADDLE_IMAGE_MARIADB ?= straddle-local/mariadb:10.11
+
+APT_PACKAGES := postgresql postgresql-contrib mariadb-server mariadb-client docker.io debootstrap git ca-certificates
+
+.PHONY: all build deps apt docker images test test-short bench vet fmt check clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/straddle
+
+deps: apt docker images
+	$(GO) mod download
+
+# apt: install the server binaries (local provider), docker and debootstrap (images).
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "apt: installing$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "apt: all packages present"; fi
+
+# docker: start dockerd when no daemon answers (no systemd on CI machines).
+docker:
+	@bash fixtures/images/dockerd.sh
+
+images: docker
+	@bash fixtures/images/build.sh
+
+test:
+	$(GO) test -count=1 -timeout 40m ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./harness/...
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l . | grep -v '^testdata/'); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+
+clean:
+	rm -rf bin

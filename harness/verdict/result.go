@@ -1,0 +1,325 @@
+package verdict
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/straddle-dev/straddle/harness/plan"
+)
+
+// Verdict is the outcome of a whole check.
+type Verdict string
+
+const (
+	Compatible   Verdict = "compatible"   // no violation in any run
+	Incompatible Verdict = "incompatible" // at least one violation
+	// EnvError means no violation was found but some run could not complete, so
+	// nothing is certified. The CLI exits 3 for it (see Result.EnvFailure).
+	EnvError Verdict = "error"
+)
+
+// Kind says what went wrong in a failure or violation.
+type Kind string
+
+const (
+	KindError     Kind = "error"     // the query (or command) failed
+	KindResult    Kind = "result"    // it ran but the result differs from the expectation
+	KindStall     Kind = "stall"     // it waited longer than the stall threshold
+	KindMigration Kind = "migration" // the migration step failed to apply
+)
+
+// Status is the outcome of one release at one boundary.
+type Status string
+
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// MigrationStatus is the outcome of applying one step.
+type MigrationStatus string
+
+const (
+	MigrationOK     MigrationStatus = "ok"
+	MigrationFailed MigrationStatus = "failed"
+	MigrationNotRun MigrationStatus = "not-run"
+)
+
+// Why a cell was skipped (Cell.Reason).
+const (
+	ReasonPolicy       = "policy"        // the policy does not run the release here
+	ReasonNotApplied   = "not-applied"   // the step was not applied (an earlier one failed)
+	ReasonNoExecutions = "no-executions" // the release ran nothing here
+)
+
+// Result is the decision over every run. Its JSON encoding is the report contract.
+type Result struct {
+	Verdict    Verdict     `json:"verdict"`
+	Runs       []Run       `json:"runs"`
+	Violations []Violation `json:"violations"` // by run, boundary, migration then release, query
+}
+
+// EnvFailure reports whether some run could not complete (the engine did not start,
+// the connection was lost). The CLI exits 3 then, whatever the verdict.
+func (r *Result) EnvFailure() bool {
+	for _, run := range r.Runs {
+		if run.Error != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Run is the outcome of one scenario on one engine.
+type Run struct {
+	Scenario      string `json:"scenario"`
+	Engine        string `json:"engine"`
+	ServerVersion string `json:"server_version"`
+	// Error is the environment failure that stopped the run, "" when it completed.
+	Error string `json:"error,omitempty"`
+	// OldBreaksAt is the first boundary ("contract/0004_drop_name") where the old
+	// release failed with an error or a wrong result, whatever the policy: after it,
+	// rolling back to old is no longer possible. Transient failures and stalls do
+	// not count. "" when old never broke.
+	OldBreaksAt string     `json:"old_breaks_at,omitempty"`
+	Boundaries  []Boundary `json:"boundaries"` // in rollout order
+}
+
+// Violations counts the run's violations (failed migrations included).
+func (r Run) Violations() int {
+	n := 0
+	for _, b := range r.Boundaries {
+		if b.Migration.Status == MigrationFailed {
+			n++
+		}
+		for _, c := range b.Releases {
+			n += c.Violations()
+		}
+	}
+	return n
+}
+
+// Boundary is one boundary of a run: its migration step and every release's cell.
+type Boundary struct {
+	Phase     plan.Phase `json:"phase"`
+	Step      string     `json:"step"`
+	Migration Migration  `json:"migration"`
+	Releases  Releases   `json:"releases"`
+}
+
+// String renders "phase/step", or "baseline".
+func (b Boundary) String() string {
+	return boundaryName(b.Phase, b.Step)
+}
+
+func boundaryName(p plan.Phase, step string) string {
+	return plan.Boundary{Phase: p, Step: step}.String()
+}
+
+// Migration is the outcome of applying a boundary's step.
+type Migration struct {
+	Status    MigrationStatus `json:"status"`
+	Code      string          `json:"code,omitempty"`
+	Class     string          `json:"class,omitempty"`
+	Message   string          `json:"message,omitempty"`
+	Statement int             `json:"statement,omitempty"` // 1-based statement that failed
+	SQL       string          `json:"sql,omitempty"`       // its text
+	// DurationMS is the time the step took. It is a timing: nil in deterministic
+	// output (Result.WithoutTimings).
+	DurationMS *float64 `json:"duration_ms,omitempty"`
+}
+
+// Releases is the cells of one boundary in release order (old, new). It encodes as
+// a JSON object keyed by release, in that order, so a third release (N-2) is one
+// more key.
+type Releases []Cell
+
+// Get returns the cell of rel, or nil.
+func (rs Releases) Get(rel plan.Release) *Cell {
+	for i := range rs {
+		if rs[i].Release == rel {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+// MarshalJSON encodes rs as {"old": {…}, "new": {…}}, in slice order.
+func (rs Releases) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('{')
+	for i, c := range rs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(string(c.Release)); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		buf.WriteByte(':')
+		if err := enc.Encode(c); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// UnmarshalJSON decodes the object MarshalJSON writes, keeping key order.
+func (rs *Releases) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil { // null
+		*rs = nil
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("releases: want an object, got %v", tok)
+	}
+	out := Releases{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var c Cell
+		if err := dec.Decode(&c); err != nil {
+			return fmt.Errorf("releases: %s: %w", tok, err)
+		}
+		c.Release = plan.Release(tok.(string))
+		out = append(out, c)
+	}
+	*rs = out
+	return nil
+}
+
+// Cell is what one release did at one boundary.
+type Cell struct {
+	Release plan.Release `json:"-"` // the key in Releases
+	// Required is true when the policy requires the release in the During or the
+	// After window of this boundary. Which failures are violations is decided per
+	// window: see Failure.Required.
+	Required bool   `json:"required"`
+	Status   Status `json:"status"`
+	// Reason says why a skipped cell was skipped (ReasonPolicy, …); "" otherwise.
+	Reason string     `json:"reason,omitempty"`
+	Policy CellPolicy `json:"policy"`
+	// Overridden is true when a scenario override touches this cell, so the
+	// requirement may differ from the default table.
+	Overridden bool  `json:"overridden,omitempty"`
+	Executions int64 `json:"executions"`
+	// Latency summarizes the executions. It is a timing: nil in deterministic output.
+	Latency  *Latency  `json:"latency,omitempty"`
+	Failures []Failure `json:"failures"` // by first occurrence, then window
+}
+
+// Violations counts the failures of c that are violations.
+func (c Cell) Violations() int {
+	n := 0
+	for _, f := range c.Failures {
+		if f.Violation {
+			n++
+		}
+	}
+	return n
+}
+
+// CellPolicy is the requirement of a cell in each window.
+type CellPolicy struct {
+	During plan.Requirement `json:"during"`
+	After  plan.Requirement `json:"after"`
+}
+
+// Latency is a latency summary in milliseconds.
+type Latency struct {
+	P50MS float64 `json:"p50_ms"`
+	P99MS float64 `json:"p99_ms"`
+	MaxMS float64 `json:"max_ms"`
+}
+
+// Failure is one distinct failure of a release at a boundary.
+type Failure struct {
+	Query   string      `json:"query"` // query name, or command name for external workloads
+	Code    string      `json:"code"`  // SQLSTATE or MySQL error number; "" for results and stalls
+	Message string      `json:"message"`
+	When    plan.Window `json:"when"` // before, during or after the step
+	Kind    Kind        `json:"kind"`
+	Class   string      `json:"class,omitempty"` // normalized error class, "undefined-column"
+	Count   int64       `json:"count"`           // occurrences
+	// Required is the policy's requirement in the window the failure happened in.
+	Required bool `json:"required"`
+	// Violation is Required and not transient: the failure breaks the verdict.
+	Violation bool `json:"violation"`
+	Transient bool `json:"transient,omitempty"`
+	// Statement is the 1-based statement of the step that was running (or had last
+	// completed) when it happened; 0 when unknown.
+	Statement int `json:"statement,omitempty"`
+	// WaitMS is how long a stalled query waited. A timing: nil in deterministic output.
+	WaitMS *float64 `json:"wait_ms,omitempty"`
+	Holder string   `json:"holder,omitempty"` // the lock holder, for stalls
+	SQL    string   `json:"sql,omitempty"`    // the migration statement, for stalls
+	Output string   `json:"output,omitempty"` // an external command's output
+}
+
+// Violation is a failure that makes the verdict incompatible. Release and Query are
+// empty for a failed migration (Kind "migration").
+type Violation struct {
+	Engine    string       `json:"engine"`
+	Phase     plan.Phase   `json:"phase"`
+	Step      string       `json:"step"`
+	Release   plan.Release `json:"release,omitempty"`
+	Query     string       `json:"query,omitempty"`
+	Code      string       `json:"code"`
+	Kind      Kind         `json:"kind"`
+	Scenario  string       `json:"scenario"`
+	Class     string       `json:"class,omitempty"`
+	When      plan.Window  `json:"when,omitempty"`
+	Message   string       `json:"message"`
+	Statement int          `json:"statement,omitempty"`
+	WaitMS    *float64     `json:"wait_ms,omitempty"`
+	Holder    string       `json:"holder,omitempty"`
+}
+
+// Boundary renders "phase/step", or "baseline".
+func (v Violation) Boundary() string { return boundaryName(v.Phase, v.Step) }
+
+// WithoutTimings returns a deep copy of r without its measured durations
+// (migration duration_ms, latency summaries, stall wait_ms): the only fields that
+// change from one run to the next, dropped so reports can be compared with goldens.
+func (r *Result) WithoutTimings() *Result {
+	out := &Result{Verdict: r.Verdict, Runs: make([]Run, len(r.Runs)), Violations: make([]Violation, len(r.Violations))}
+	for i, run := range r.Runs {
+		bs := make([]Boundary, len(run.Boundaries))
+		for j, b := range run.Boundaries {
+			b.Migration.DurationMS = nil
+			cells := make(Releases, len(b.Releases))
+			for k, c := range b.Releases {
+				c.Latency = nil
+				fs := make([]Failure, len(c.Failures))
+				for l, f := range c.Failures {
+					f.WaitMS = nil
+					fs[l] = f
+				}
+				c.Failures = fs
+				cells[k] = c
+			}
+			b.Releases = cells
+			bs[j] = b
+		}
+		run.Boundaries = bs
+		out.Runs[i] = run
+	}
+	for i, v := range r.Violations {
+		v.WaitMS = nil
+		out.Violations[i] = v
+	}
+	return out
+}
