@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
+	"sync"
 )
 
 // Class is a normalized error class, the same name on every family
@@ -167,26 +165,47 @@ func DialectOf(f Family) *Dialect {
 	return d
 }
 
+// Classifier reads a driver's typed error: ok is false when err is not one of its
+// errors. Drivers register theirs with RegisterClassifier, so this package stays free
+// of driver imports (package driver registers pgx and go-sql-driver/mysql).
+type Classifier func(err error) (f Family, code, message string, ok bool)
+
+var (
+	classifiersMu sync.RWMutex
+	classifiers   []Classifier
+)
+
+// RegisterClassifier adds a classifier; safe for concurrent use.
+func RegisterClassifier(c Classifier) {
+	classifiersMu.Lock()
+	defer classifiersMu.Unlock()
+	classifiers = append(classifiers, c)
+}
+
 // Classify reduces a driver error to a *DBError: the server's code, its normalized
 // class and message. It reads the driver's typed error, never the message text. It
 // returns nil when err is not a server error (a network failure, a context
 // cancellation): callers treat those as environment failures.
 func Classify(err error) *DBError {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return &DBError{Code: pe.Code, Class: classOf(Postgres, pe.Code), Message: pe.Message}
-	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		code := strconv.Itoa(int(me.Number))
-		return &DBError{Code: code, Class: classOf(MySQL, code), Message: me.Message}
+	if err == nil {
+		return nil
 	}
 	var de *DBError
 	if errors.As(err, &de) {
 		return de
 	}
+	classifiersMu.RLock()
+	defer classifiersMu.RUnlock()
+	for _, c := range classifiers {
+		if f, code, msg, ok := c(err); ok {
+			return &DBError{Code: code, Class: classOf(f, code), Message: msg}
+		}
+	}
 	return nil
 }
+
+// ClassOf returns the normalized class of a server error code on family f.
+func ClassOf(f Family, code string) Class { return classOf(f, code) }
 
 func classOf(f Family, code string) Class {
 	if c, ok := dialects[f].Classes[code]; ok {

@@ -55,8 +55,11 @@ type Statement struct {
 	Line int
 }
 
-// Step is one migration step at its boundary.
+// Step is one migration step.
 type Step struct {
+	Phase plan.Phase
+	Name  string
+	// Boundary is filled in by the runner when the step is applied.
 	Boundary   plan.Boundary
 	Statements []Statement
 	// NoTransaction applies the statements one by one even where DDL is
@@ -81,8 +84,8 @@ func (e *ApplyError) Error() string { return e.Message }
 type Config struct {
 	Engine   string // spec string recorded in events
 	DB       engine.Database
-	Baseline []Step // applied before any traffic, at the baseline boundary
-	Steps    []Step // one per boundary after the baseline, in rollout order
+	Baseline []Step // applied before any traffic, at the baseline boundary (Run only)
+	Steps    []Step // applied in order after the baseline (Run only)
 	Old, New Workload
 	Sink     observe.Sink
 	// Passes is how many times each release runs its workload after each step.
@@ -95,45 +98,160 @@ type Config struct {
 	AfterStep func(ctx context.Context, b plan.Boundary) error
 }
 
-// Run performs the rollout. It returns nil when every boundary was reached or a step
-// failed to apply (a finding, in the sink), and an error for environment failures.
-func Run(ctx context.Context, cfg Config) error {
+// Rollout is a rollout in progress on one database: the migration connection and
+// the boundaries reached so far. Scenario scripts drive it step by step; Run drives
+// it in one go. Not safe for concurrent use.
+type Rollout struct {
+	cfg      Config
+	pool     *sql.DB
+	ap       *applier
+	current  plan.Boundary
+	rollout  plan.Rollout
+	failed   bool
+	baseline bool
+}
+
+// Open opens the migration connection for a rollout on cfg.DB. The caller must Close.
+func Open(ctx context.Context, cfg Config) (*Rollout, error) {
 	if cfg.Passes == 0 {
 		cfg.Passes = 1
 	}
 	pool, err := cfg.DB.Open(ctx)
 	if err != nil {
-		return fmt.Errorf("open migration connection: %w", err)
+		return nil, fmt.Errorf("open migration connection: %w", err)
 	}
-	defer pool.Close()
 	conn, err := pool.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("open migration connection: %w", err)
+		pool.Close()
+		return nil, fmt.Errorf("open migration connection: %w", err)
 	}
-	defer conn.Close()
-	ap := &applier{conn: conn, dialect: engine.DialectOf(cfg.DB.Family())}
-
 	base := plan.Boundary{Index: 0, Phase: plan.Baseline, Step: string(plan.Baseline)}
-	for _, s := range cfg.Baseline {
-		s.Boundary = base
-		ok, err := ap.apply(ctx, cfg, s, nil)
-		if err != nil || !ok {
+	return &Rollout{
+		cfg: cfg, pool: pool, current: base, rollout: plan.Rollout{base},
+		ap: &applier{conn: conn, dialect: engine.DialectOf(cfg.DB.Family())},
+	}, nil
+}
+
+// SetWorkloads replaces the releases' workloads for the following steps.
+func (r *Rollout) SetWorkloads(old, new Workload) { r.cfg.Old, r.cfg.New = old, new }
+
+// Boundary is the boundary reached last.
+func (r *Rollout) Boundary() plan.Boundary { return r.current }
+
+// Boundaries lists the boundaries reached so far, baseline first.
+func (r *Rollout) Boundaries() plan.Rollout { return append(plan.Rollout(nil), r.rollout...) }
+
+// Failed reports whether a step failed to apply; no further step runs after that.
+func (r *Rollout) Failed() bool { return r.failed }
+
+// Baseline applies baseline steps with no traffic. It may be called before the first
+// Step only.
+func (r *Rollout) Baseline(ctx context.Context, steps ...Step) error {
+	if len(r.rollout) > 1 {
+		return fmt.Errorf("baseline after %s: baseline steps come before every other step", r.current)
+	}
+	for _, s := range steps {
+		if r.failed {
+			return nil
+		}
+		s.Boundary = r.rollout[0]
+		ok, err := r.ap.apply(ctx, r.cfg, s, nil)
+		if err != nil {
 			return err
 		}
+		r.failed = !ok
 	}
-	if err := after(ctx, cfg, base); err != nil {
+	return nil
+}
+
+// Step applies s at the next boundary while both releases run, then runs the after
+// window.
+func (r *Rollout) Step(ctx context.Context, s Step) error {
+	phase, name := s.Phase, s.Name
+	if r.failed {
+		return nil
+	}
+	if err := r.checkBaseline(ctx); err != nil {
 		return err
 	}
-	for _, s := range cfg.Steps {
-		ok, err := runStep(ctx, cfg, ap, s)
-		if err != nil || !ok {
-			return err
-		}
-		if err := after(ctx, cfg, s.Boundary); err != nil {
-			return err
+	if phase == plan.Baseline {
+		return r.Baseline(ctx, s)
+	}
+	if phase.Order() < r.current.Phase.Order() {
+		return fmt.Errorf("%w: step %s/%s after %s: phases must go baseline, expand, migrate, contract", plan.ErrBadInput, phase, name, r.current)
+	}
+	b := plan.Boundary{Index: len(r.rollout), Phase: phase, Step: name}
+	s.Boundary = b
+	ok, err := runStep(ctx, r.cfg, r.ap, s)
+	if err != nil {
+		return err
+	}
+	r.rollout = append(r.rollout, b)
+	r.current = b
+	if !ok {
+		r.failed = true
+		return nil
+	}
+	return after(ctx, r.cfg, b)
+}
+
+// checkBaseline runs the baseline's after window once, before the first step.
+func (r *Rollout) checkBaseline(ctx context.Context) error {
+	if r.baseline || r.failed {
+		return nil
+	}
+	r.baseline = true
+	return after(ctx, r.cfg, r.rollout[0])
+}
+
+// Check runs the after window again at the current boundary.
+func (r *Rollout) Check(ctx context.Context) error {
+	if r.failed {
+		return nil
+	}
+	if r.current.Phase == plan.Baseline && !r.baseline {
+		return r.checkBaseline(ctx)
+	}
+	return after(ctx, r.cfg, r.current)
+}
+
+// Finish runs the baseline check if no step ran (a rollout of baseline only).
+func (r *Rollout) Finish(ctx context.Context) error { return r.checkBaseline(ctx) }
+
+// Exec runs statements on the migration connection outside any step (fixture data).
+func (r *Rollout) Exec(ctx context.Context, stmts []Statement) error {
+	for _, st := range stmts {
+		if _, err := r.ap.conn.ExecContext(ctx, st.SQL); err != nil {
+			return fmt.Errorf("%s:%d: %w", st.File, st.Line, err)
 		}
 	}
 	return nil
+}
+
+// Close releases the migration connection.
+func (r *Rollout) Close() error {
+	err := r.ap.conn.Close()
+	return errors.Join(err, r.pool.Close())
+}
+
+// Run performs a whole rollout: baseline, then every step in order. It returns nil
+// when every boundary was reached or a step failed to apply (a finding, in the
+// sink), and an error for environment failures.
+func Run(ctx context.Context, cfg Config) (plan.Rollout, error) {
+	r, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if err := r.Baseline(ctx, cfg.Baseline...); err != nil {
+		return r.Boundaries(), err
+	}
+	for _, s := range cfg.Steps {
+		if err := r.Step(ctx, s); err != nil {
+			return r.Boundaries(), err
+		}
+	}
+	return r.Boundaries(), r.Finish(ctx)
 }
 
 // runStep applies s while both releases loop over their workloads.

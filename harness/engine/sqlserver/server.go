@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql" // driver "mysql"
-	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
 	"github.com/straddle-dev/straddle/harness/engine"
+	_ "github.com/straddle-dev/straddle/harness/engine/driver" // drivers and error classifiers
 )
 
 // Config describes a running server to wrap.

@@ -1,0 +1,101 @@
+package harness
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/straddle-dev/straddle/harness/"
+
+// rank orders the stages of the data flow; a package may import only lower ranks.
+// Providers and test helpers sit beside their contract package.
+var rank = map[string]int{
+	"plan":      0,
+	"engine":    1,
+	"observe":   2,
+	"migration": 3,
+	"workload":  4,
+	"runner":    5,
+	"verdict":   6,
+	"report":    7,
+}
+
+// pure packages do no I/O: no database driver, no database/sql, no os/exec.
+var pure = []string{"plan", "observe", "verdict", "report"}
+
+var drivers = []string{"github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "database/sql", "os/exec", "github.com/testcontainers"}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+func list(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// stage returns the top-level stage of a harness import path ("engine" for
+// …/harness/engine/docker), or "".
+func stage(path string) string {
+	if !strings.HasPrefix(path, mod) {
+		return ""
+	}
+	s, _, _ := strings.Cut(strings.TrimPrefix(path, mod), "/")
+	return s
+}
+
+func TestImportsPointOneWay(t *testing.T) {
+	for _, p := range list(t) {
+		from := stage(p.ImportPath)
+		r, ok := rank[from]
+		if !ok {
+			continue
+		}
+		for _, imp := range p.Imports {
+			to := stage(imp)
+			if to == "" || to == from {
+				continue
+			}
+			if rank[to] >= r {
+				t.Errorf("%s imports %s: %s is a later stage than %s", p.ImportPath, imp, to, from)
+			}
+		}
+	}
+}
+
+func TestPurePackagesDoNoIO(t *testing.T) {
+	for _, p := range list(t) {
+		from := stage(p.ImportPath)
+		isPure := p.ImportPath == mod+"engine" // the contracts package: no driver, so pure stages can use its types
+		for _, s := range pure {
+			isPure = isPure || from == s
+		}
+		if !isPure || strings.Contains(p.ImportPath, "test") {
+			continue
+		}
+		for _, d := range p.Deps {
+			for _, bad := range drivers {
+				if d == bad || strings.HasPrefix(d, bad+"/") {
+					t.Errorf("%s depends on %s; %s must do no I/O", p.ImportPath, d, from)
+				}
+			}
+		}
+	}
+}
