@@ -26,7 +26,7 @@
 //     "compatible".
 //
 // It is a pure function: no I/O, no clock, no driver. It does not import package
-// engine (which imports the drivers, to read their errors) so that report, which
-// imports verdict, stays driver-free; the transient classes are restated here and a
+// engine, whose contracts hand out *sql.DB (database/sql is off limits for the pure
+// stages, see harness/arch_test.go); the transient classes are restated here and a
 // test keeps them in step with engine.Class.Transient.
 package verdict

@@ -126,6 +126,7 @@ type Migration struct {
 	Message   string          `json:"message,omitempty"`
 	Statement int             `json:"statement,omitempty"` // 1-based statement that failed
 	SQL       string          `json:"sql,omitempty"`       // its text
+	Output    string          `json:"output,omitempty"`    // an external migration command's output
 	// DurationMS is the time the step took. It is a timing: nil in deterministic
 	// output (Result.WithoutTimings).
 	DurationMS *float64 `json:"duration_ms,omitempty"`
@@ -221,15 +222,31 @@ type Cell struct {
 	Failures []Failure `json:"failures"` // by first occurrence, then window
 }
 
-// Violations counts the failures of c that are violations.
-func (c Cell) Violations() int {
-	n := 0
-	for _, f := range c.Failures {
-		if f.Violation {
-			n++
+// Violations counts c's violations, as Result.Violations lists them.
+func (c Cell) Violations() int { return len(c.Violating()) }
+
+// Violating returns c's failures that are violations, one per (query, kind, code):
+// the same break seen during and after a step is one violation, at its first
+// occurrence.
+func (c Cell) Violating() []Failure {
+	var out []Failure
+	for i, f := range c.Failures {
+		if f.Violation && firstOfBreak(c.Failures, i) {
+			out = append(out, f)
 		}
 	}
-	return n
+	return out
+}
+
+// firstOfBreak reports whether fs[i] is the first violating failure of its (query,
+// kind, code): the same break seen during and after a step is one violation.
+func firstOfBreak(fs []Failure, i int) bool {
+	for _, g := range fs[:i] {
+		if g.Violation && g.Query == fs[i].Query && g.Kind == fs[i].Kind && g.Code == fs[i].Code {
+			return false
+		}
+	}
+	return true
 }
 
 // CellPolicy is the requirement of a cell in each window.

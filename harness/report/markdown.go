@@ -1,0 +1,242 @@
+package report
+
+import (
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/straddle-dev/straddle/harness/verdict"
+)
+
+// Markdown writes r for a pull-request comment or $GITHUB_STEP_SUMMARY (GitHub
+// flavored): a heading with the verdict (✅ compatible, ❌ incompatible, ⚠️ error),
+// then per run a table of boundaries × releases, its violations with code and
+// message in backticks, and its informational failures folded in a <details>.
+func Markdown(w io.Writer, r *verdict.Result, opts Options) error {
+	var b strings.Builder
+	icon := "⚠️"
+	switch r.Verdict {
+	case verdict.Compatible:
+		icon = "✅"
+	case verdict.Incompatible:
+		icon = "❌"
+	}
+	b.WriteString("## " + icon + " straddle: " + string(r.Verdict) + "\n\n")
+	b.WriteString(capitalize(summary(r)) + ".\n")
+	for _, run := range r.Runs {
+		b.WriteString("\n")
+		mdRun(&b, run, opts)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdRun(b *strings.Builder, run verdict.Run, opts Options) {
+	b.WriteString("### ")
+	if run.Scenario != "" {
+		b.WriteString(mdText(run.Scenario) + " on ")
+	}
+	b.WriteString(code(run.Engine))
+	if run.ServerVersion != "" {
+		b.WriteString(" (server " + mdText(run.ServerVersion) + ")")
+	}
+	b.WriteString("\n\n")
+	if run.Error != "" {
+		b.WriteString("> ⚠️ **Environment failure**: " + code(run.Error) + "\n\n")
+	}
+
+	rels := releasesOf(run)
+	b.WriteString("| boundary | migration |")
+	for _, rel := range rels {
+		b.WriteString(" " + mdCell(string(rel)) + " |")
+	}
+	b.WriteString("\n| --- | --- |")
+	for range rels {
+		b.WriteString(" :---: |")
+	}
+	b.WriteString("\n")
+	for _, bd := range run.Boundaries {
+		m := "ok"
+		switch bd.Migration.Status {
+		case verdict.MigrationFailed:
+			m = "❌ failed"
+		case verdict.MigrationNotRun:
+			m = "not run"
+		}
+		if opts.Timings && bd.Migration.DurationMS != nil {
+			m += " " + millis(*bd.Migration.DurationMS)
+		}
+		b.WriteString("| " + mdCell(code(bd.String())) + " | " + m + " |")
+		for _, rel := range rels {
+			c := bd.Releases.Get(rel)
+			s := ""
+			if c != nil {
+				switch markOf(*c) {
+				case markPass:
+					s = "✅"
+				case markViolation:
+					s = "❌"
+				case markInfo:
+					s = "⚠️ info"
+				case markSkip:
+					s = "–"
+				}
+			}
+			b.WriteString(" " + s + " |")
+		}
+		b.WriteString("\n")
+	}
+
+	if run.OldBreaksAt != "" {
+		b.WriteString("\nOld release breaks at " + code(run.OldBreaksAt) + " (" + breakNote(run) + ").\n")
+	}
+
+	var violations, infos []string
+	for _, bd := range run.Boundaries {
+		if m := bd.Migration; m.Status == verdict.MigrationFailed {
+			s := "migration " + code(bd.String()) + " failed"
+			if where := migrationWhere(m); where != "" {
+				s += " " + where
+			}
+			s += ": " + mdProblem(m.Code, m.Class, m.Message)
+			if m.SQL != "" {
+				s += " in " + code(m.SQL)
+			}
+			violations = append(violations, s+mdOutput(m.Output))
+		}
+		for _, c := range bd.Releases {
+			for _, f := range c.Violating() {
+				violations = append(violations, mdFailure(bd, c, f, opts)+mdOutput(f.Output))
+			}
+			for _, f := range c.Failures {
+				if !f.Violation {
+					infos = append(infos, mdFailure(bd, c, f, opts)+" ("+qualifier(f)+")"+mdOutput(f.Output))
+				}
+			}
+		}
+	}
+	if len(violations) > 0 {
+		b.WriteString("\n**Violations**\n\n")
+		for _, v := range violations {
+			b.WriteString("- " + v + "\n")
+		}
+	}
+	if len(infos) > 0 {
+		b.WriteString("\n<details><summary>Informational failures (" + strconv.Itoa(len(infos)) + ")</summary>\n\n")
+		for _, v := range infos {
+			b.WriteString("- " + v + "\n")
+		}
+		b.WriteString("\n</details>\n")
+	}
+}
+
+// mdFailure renders one failure: "**old** `GetUser` at `expand/0002` (after the
+// step): `42703` undefined-column `column "name" does not exist`".
+func mdFailure(bd verdict.Boundary, c verdict.Cell, f verdict.Failure, opts Options) string {
+	s := "**" + mdText(string(c.Release)) + "** " + code(f.Query) + " at " + code(bd.String()) + " (" + when(f) + "): "
+	switch f.Kind {
+	case verdict.KindStall:
+		s += "stalled"
+		if opts.Timings && f.WaitMS != nil {
+			s += " " + millis(*f.WaitMS)
+		}
+		if f.Holder != "" {
+			s += " waiting for " + code(f.Holder)
+		}
+	case verdict.KindResult:
+		s += "wrong result " + code(f.Message)
+	default:
+		s += mdProblem(f.Code, f.Class, f.Message)
+	}
+	if f.Count > 1 {
+		s += " ×" + strconv.FormatInt(f.Count, 10)
+	}
+	return s
+}
+
+// mdOutput renders an external command's output as a fenced block inside a list
+// item, or "" when there is none.
+func mdOutput(out string) string {
+	if out == "" {
+		return ""
+	}
+	out = stripANSI(out)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) > mdOutputLines {
+		lines = append(lines[:mdOutputLines:mdOutputLines], "… "+plural(len(lines)-mdOutputLines, "more line", "more lines"))
+	}
+	fence := "```"
+	for strings.Contains(out, fence) {
+		fence += "`"
+	}
+	var b strings.Builder
+	b.WriteString("\n\n  " + fence + "text\n")
+	for _, l := range lines {
+		b.WriteString(strings.TrimRight("  "+l, " ") + "\n")
+	}
+	b.WriteString("  " + fence)
+	return b.String()
+}
+
+// mdOutputLines caps the lines of command output a Markdown report shows.
+const mdOutputLines = 20
+
+// mdProblem renders "`code` class `message`", leaving out what is empty.
+func mdProblem(c, class, msg string) string {
+	var parts []string
+	if c != "" {
+		parts = append(parts, code(c))
+	}
+	if class != "" {
+		parts = append(parts, mdText(class))
+	}
+	if msg != "" {
+		parts = append(parts, code(msg))
+	}
+	if len(parts) == 0 {
+		return "error"
+	}
+	return strings.Join(parts, " ")
+}
+
+// code renders s as an inline code span on one line, with a fence longer than any
+// backtick run inside it (CommonMark).
+func code(s string) string {
+	s = oneLine(s)
+	if s == "" {
+		return ""
+	}
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "|", `\|`, "#", `\#`,
+)
+
+// mdText escapes s for Markdown prose.
+func mdText(s string) string { return mdEscaper.Replace(oneLine(s)) }
+
+// mdCell makes s safe in a table cell, where a pipe ends the cell even inside a
+// code span.
+func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,277 @@
+package report
+
+import (
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/straddle-dev/straddle/harness/verdict"
+)
+
+// textWidth is the width the text report fits in (tables and headers; a long
+// error message may still wrap).
+const textWidth = 100
+
+// outputLines caps the lines of an external command's output the text report shows.
+const outputLines = 10
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+)
+
+type textPrinter struct {
+	b     strings.Builder
+	opts  Options
+	color bool
+}
+
+func (p *textPrinter) paint(code, s string) string {
+	if !p.color || s == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (p *textPrinter) line(parts ...string) {
+	p.b.WriteString(strings.TrimRight(strings.Join(parts, ""), " "))
+	p.b.WriteByte('\n')
+}
+
+// Text writes r for a terminal: per run, a table of boundaries × releases, the
+// first failure of each failed cell, and where the old release breaks; then the
+// verdict.
+//
+//	ok   rename_column on postgres:15 (server 15.18)
+//	  boundary                 migration  old     new
+//	  baseline                 ok         ✓       -
+//	  expand/0002_add_column   ok         ✓       ✓
+//	  contract/0003_drop_name  ok         ✗ info  ✓
+//
+//	  INFO old at contract/0003_drop_name, after the step: GetUser
+//	       42703 undefined-column: column "name" does not exist
+//
+//	  old breaks at contract/0003_drop_name (point of no return)
+//
+//	verdict: compatible (no violations in 1 run)
+//
+// ✓ passed, ✗ failed with a violation, "✗ info" failed without one
+// (informational or transient), - not run.
+func Text(w io.Writer, r *verdict.Result, opts Options) error {
+	p := &textPrinter{opts: opts, color: opts.Color}
+	for _, run := range r.Runs {
+		p.run(run)
+		p.line()
+	}
+	v := string(r.Verdict)
+	switch r.Verdict {
+	case verdict.Compatible:
+		v = p.paint(ansiGreen+ansiBold, v)
+	case verdict.Incompatible:
+		v = p.paint(ansiRed+ansiBold, v)
+	default:
+		v = p.paint(ansiYellow+ansiBold, v)
+	}
+	p.line("verdict: ", v, " (", summary(r), ")")
+	_, err := io.WriteString(w, p.b.String())
+	return err
+}
+
+func (p *textPrinter) run(run verdict.Run) {
+	status := p.paint(ansiGreen, "ok  ")
+	switch {
+	case run.Violations() > 0:
+		status = p.paint(ansiRed, "FAIL")
+	case run.Error != "":
+		status = p.paint(ansiYellow, "ERR ")
+	}
+	p.line(status, " ", runTitle(run))
+	if run.Error != "" {
+		p.line("  ", p.paint(ansiYellow, "environment failure: "), oneLine(run.Error))
+	}
+	p.table(run)
+
+	var details bool
+	for _, b := range run.Boundaries {
+		if b.Migration.Status == verdict.MigrationFailed {
+			if !details {
+				p.line()
+				details = true
+			}
+			p.migration(b)
+		}
+		for _, c := range b.Releases {
+			if c.Status != verdict.Fail {
+				continue
+			}
+			if !details {
+				p.line()
+				details = true
+			}
+			p.cell(b, c)
+		}
+	}
+	if run.OldBreaksAt != "" {
+		p.line()
+		p.line("  old breaks at ", run.OldBreaksAt, " (", breakNote(run), ")")
+	}
+}
+
+func (p *textPrinter) table(run verdict.Run) {
+	rels := releasesOf(run)
+	const gap = 2
+	migW := len("migration")
+	migs := make([]string, len(run.Boundaries))
+	for i, b := range run.Boundaries {
+		migs[i] = p.migrationCell(b.Migration)
+		migW = max(migW, utf8.RuneCountInString(migs[i]))
+	}
+	relW := make([]int, len(rels))
+	rest := 2 + gap + migW
+	for i, rel := range rels {
+		relW[i] = max(utf8.RuneCountInString(string(rel)), utf8.RuneCountInString("✗ info"))
+		rest += gap + relW[i]
+	}
+	nameW := len("boundary")
+	for _, b := range run.Boundaries {
+		nameW = max(nameW, utf8.RuneCountInString(b.String()))
+	}
+	nameW = min(nameW, max(textWidth-rest, 20))
+
+	head := []string{"  ", pad("boundary", nameW), "  ", pad("migration", migW)}
+	for i, rel := range rels {
+		head = append(head, "  ", pad(string(rel), relW[i]))
+	}
+	p.line(head...)
+	for i, b := range run.Boundaries {
+		row := []string{"  ", pad(truncate(b.String(), nameW), nameW), "  "}
+		code := ""
+		switch b.Migration.Status {
+		case verdict.MigrationFailed:
+			code = ansiRed
+		case verdict.MigrationNotRun:
+			code = ansiDim
+		}
+		row = append(row, p.padPaint(code, migs[i], migW))
+		for j, rel := range rels {
+			row = append(row, "  ")
+			c := b.Releases.Get(rel)
+			if c == nil {
+				row = append(row, pad("", relW[j]))
+				continue
+			}
+			row = append(row, p.markCell(*c, relW[j]))
+		}
+		p.line(row...)
+	}
+}
+
+func (p *textPrinter) migrationCell(m verdict.Migration) string {
+	s := "ok"
+	switch m.Status {
+	case verdict.MigrationFailed:
+		s = "FAILED"
+	case verdict.MigrationNotRun:
+		s = "not run"
+	}
+	if p.opts.Timings && m.DurationMS != nil {
+		s += " " + millis(*m.DurationMS)
+	}
+	return s
+}
+
+func (p *textPrinter) markCell(c verdict.Cell, w int) string {
+	switch markOf(c) {
+	case markViolation:
+		return p.padPaint(ansiRed, "✗", w)
+	case markInfo:
+		return p.padPaint(ansiYellow, "✗ info", w)
+	case markSkip:
+		return p.padPaint(ansiDim, "-", w)
+	}
+	return p.padPaint(ansiGreen, "✓", w)
+}
+
+// padPaint paints s (when code is not "") and pads it to w runes outside the
+// colors, so trailing blanks can be trimmed.
+func (p *textPrinter) padPaint(code, s string, w int) string {
+	if code != "" {
+		return p.paint(code, s) + strings.Repeat(" ", max(w-utf8.RuneCountInString(s), 0))
+	}
+	return pad(s, w)
+}
+
+const detailIndent = "       "
+
+func (p *textPrinter) migration(b verdict.Boundary) {
+	m := b.Migration
+	head := []string{"  ", p.paint(ansiRed, "FAIL"), " migration ", b.String(), " failed"}
+	if where := migrationWhere(m); where != "" {
+		head = append(head, " ", where)
+	}
+	p.line(head...)
+	if s := migrationWhat(m); s != "" {
+		p.line(detailIndent, s)
+	}
+	if m.SQL != "" {
+		p.line(detailIndent, truncate(oneLine(m.SQL), textWidth-len(detailIndent)))
+	}
+	p.output(m.Output)
+}
+
+// output shows the head of an external command's output.
+func (p *textPrinter) output(out string) {
+	if out == "" {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	p.line(detailIndent, "output:")
+	for i, l := range lines {
+		if i == outputLines {
+			p.line(detailIndent, "  … ", plural(len(lines)-outputLines, "more line", "more lines"))
+			break
+		}
+		p.line(detailIndent, "  ", l)
+	}
+}
+
+func (p *textPrinter) cell(b verdict.Boundary, c verdict.Cell) {
+	f, ok := shown(c)
+	if !ok {
+		return
+	}
+	tag := p.paint(ansiRed, "FAIL")
+	if !f.Violation {
+		tag = p.paint(ansiYellow, "INFO")
+	}
+	where := string(c.Release) + " at " + b.String()
+	what := when(f) + ": " + f.Query
+	if f.Transient {
+		what += " (transient, not a violation)"
+	}
+	// "  FAIL " + where + ", " + what, or two lines when that is too wide.
+	if utf8.RuneCountInString(where+", "+what)+len(detailIndent) <= textWidth {
+		p.line("  ", tag, " ", where, ", ", what)
+	} else {
+		p.line("  ", tag, " ", truncate(where, textWidth-len(detailIndent)))
+		p.line(detailIndent, what)
+	}
+	p.line(detailIndent, describe(f, p.opts.Timings))
+	p.output(f.Output)
+	if n := len(c.Failures) - 1; n > 0 {
+		p.line(detailIndent, "and ", plural(n, "more failure", "more failures"))
+	}
+}
+
+// pad left-aligns s in w runes.
+func pad(s string, w int) string {
+	n := utf8.RuneCountInString(s)
+	if n >= w {
+		return s
+	}
+	return s + strings.Repeat(" ", w-n)
+}

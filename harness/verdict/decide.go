@@ -1,0 +1,331 @@
+package verdict
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
+)
+
+// RunInput is what Decide needs about one scenario on one engine.
+type RunInput struct {
+	Scenario      string
+	Engine        string // engine spec string, as in observe.Event.Engine ("postgres:15")
+	ServerVersion string
+	Rollout       plan.Rollout
+	// Policy is the scenario's policy; the zero value is the default table.
+	Policy plan.Policy
+	// Snapshot holds the run's observations. Cells and migrations of another engine
+	// are ignored (those with an empty Engine are kept), so a recorder may be shared
+	// by the engines of one scenario, but not by two scenarios.
+	Snapshot observe.Snapshot
+	// EnvError is the environment failure that stopped the run ("" if it completed).
+	EnvError string
+}
+
+// Decide judges every run against its policy. It is deterministic: the same inputs
+// give the same Result, in the order of runs.
+func Decide(runs []RunInput) *Result {
+	res := &Result{Verdict: Compatible, Runs: []Run{}, Violations: []Violation{}}
+	env := false
+	for _, in := range runs {
+		run, vs := decideRun(in)
+		res.Runs = append(res.Runs, run)
+		res.Violations = append(res.Violations, vs...)
+		env = env || in.EnvError != ""
+	}
+	switch {
+	case len(res.Violations) > 0:
+		res.Verdict = Incompatible
+	case env:
+		res.Verdict = EnvError
+	}
+	return res
+}
+
+// transientClasses restates engine.Class.Transient (see doc.go for why); a test
+// keeps the two in step.
+var transientClasses = map[string]bool{
+	"lock-timeout":      true,
+	"statement-timeout": true,
+	"deadlock":          true,
+}
+
+func isTransient(class string) bool { return transientClasses[class] }
+
+func decideRun(in RunInput) (Run, []Violation) {
+	run := Run{
+		Scenario:      in.Scenario,
+		Engine:        in.Engine,
+		ServerVersion: in.ServerVersion,
+		Error:         in.EnvError,
+		Boundaries:    []Boundary{},
+	}
+
+	var cells []observe.Cell
+	for _, c := range in.Snapshot.Cells {
+		if c.Key.Engine == in.Engine || c.Key.Engine == "" {
+			cells = append(cells, c)
+		}
+	}
+	var migList []observe.Migration
+	migs := map[int]observe.Migration{}
+	lastApplied := -1
+	for _, m := range in.Snapshot.Migrations {
+		if m.Engine != in.Engine && m.Engine != "" {
+			continue
+		}
+		migList = append(migList, m)
+		lastApplied = max(lastApplied, m.Boundary.Index)
+		// Several steps fold into the baseline boundary: their times add up and
+		// the first failure is the boundary's.
+		prev, ok := migs[m.Boundary.Index]
+		switch {
+		case !ok:
+		case prev.Outcome == observe.Error:
+			prev.Duration += m.Duration
+			m = prev
+		default:
+			m.Duration += prev.Duration
+		}
+		migs[m.Boundary.Index] = m
+	}
+
+	bounds := boundaries(in.Rollout, cells, migList)
+	releases := releasesOf(cells)
+
+	var violations []Violation
+	for i, b := range bounds {
+		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
+		ob.Migration = migration(migs, b, lastApplied, i == 0 && len(cells) > 0)
+		if ob.Migration.Status == MigrationFailed {
+			violations = append(violations, Violation{
+				Engine: in.Engine, Phase: b.Phase, Step: b.Step, Code: ob.Migration.Code,
+				Kind: KindMigration, Scenario: in.Scenario, Class: ob.Migration.Class,
+				Message: ob.Migration.Message, Statement: ob.Migration.Statement,
+			})
+		}
+		// A Before observation saw the schema of the previous boundary.
+		prev := b
+		if i > 0 {
+			prev = bounds[i-1]
+		}
+		for _, rel := range releases {
+			c := decideCell(in, b, prev, rel, cells, ob.Migration.Status)
+			ob.Releases = append(ob.Releases, c)
+			violations = append(violations, cellViolations(in, b, c)...)
+			if rel == plan.Old && run.OldBreaksAt == "" && breaksOld(c) {
+				run.OldBreaksAt = b.String()
+			}
+		}
+		run.Boundaries = append(run.Boundaries, ob)
+	}
+	return run, violations
+}
+
+// boundaries returns the rollout's boundaries plus any boundary observed but absent
+// from it, by index, so that no observation is dropped.
+func boundaries(r plan.Rollout, cells []observe.Cell, migs []observe.Migration) []plan.Boundary {
+	seen := map[int]bool{}
+	var out []plan.Boundary
+	add := func(b plan.Boundary) {
+		if !seen[b.Index] {
+			seen[b.Index] = true
+			out = append(out, b)
+		}
+	}
+	for _, b := range r {
+		add(b)
+	}
+	for _, c := range cells {
+		add(c.Boundary)
+	}
+	for _, m := range migs {
+		add(m.Boundary)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out
+}
+
+// releasesOf returns old and new, then any other release observed, sorted.
+func releasesOf(cells []observe.Cell) []plan.Release {
+	out := append([]plan.Release(nil), plan.Releases...)
+	known := map[plan.Release]bool{}
+	for _, r := range out {
+		known[r] = true
+	}
+	var extra []plan.Release
+	for _, c := range cells {
+		if r := c.Key.Release; !known[r] && r != "" {
+			known[r] = true
+			extra = append(extra, r)
+		}
+	}
+	sort.Slice(extra, func(i, j int) bool { return extra[i] < extra[j] })
+	return append(out, extra...)
+}
+
+// migration reports the step of b. The runner applies steps in order, so a step
+// without an event was applied if a later one was (or, for the baseline, if any
+// workload ran); otherwise it was not run.
+func migration(migs map[int]observe.Migration, b plan.Boundary, lastApplied int, ranOnBaseline bool) Migration {
+	m, ok := migs[b.Index]
+	if !ok {
+		if b.Index < lastApplied || ranOnBaseline {
+			return Migration{Status: MigrationOK}
+		}
+		return Migration{Status: MigrationNotRun}
+	}
+	d := ms(m.Duration)
+	if m.Outcome == observe.Error {
+		return Migration{
+			Status: MigrationFailed, Code: m.Code, Class: m.Class, Message: m.Message,
+			Statement: m.Statement, SQL: m.SQL, Output: m.Output, DurationMS: &d,
+		}
+	}
+	return Migration{Status: MigrationOK, DurationMS: &d}
+}
+
+type located struct {
+	f      Failure
+	first  int64
+	window plan.Window
+}
+
+func decideCell(in RunInput, b, prev plan.Boundary, rel plan.Release, cells []observe.Cell, mig MigrationStatus) Cell {
+	c := Cell{
+		Release: rel,
+		Policy: CellPolicy{
+			During: in.Policy.Requirement(in.Rollout, b, rel, plan.During),
+			After:  in.Policy.Requirement(in.Rollout, b, rel, plan.After),
+		},
+		Overridden: in.Policy.Overridden(b, rel),
+		Failures:   []Failure{},
+	}
+	c.Required = c.Policy.During == plan.Required || c.Policy.After == plan.Required
+
+	var hist observe.Histogram
+	var fs []located
+	for i := range cells {
+		oc := &cells[i]
+		if oc.Key.Boundary != b.Index || oc.Key.Release != rel {
+			continue
+		}
+		c.Executions += oc.Count
+		hist.Merge(&oc.Latency)
+		w := oc.Key.Window
+		var req plan.Requirement
+		switch w {
+		case plan.Before:
+			req = in.Policy.Requirement(in.Rollout, prev, rel, plan.After)
+		case plan.During:
+			req = c.Policy.During
+		default:
+			req = c.Policy.After
+		}
+		for _, f := range oc.Failures {
+			if f.Outcome == observe.OK || f.Outcome == "" {
+				continue
+			}
+			out := Failure{
+				Query: oc.Key.Query, Code: f.Code, Message: f.Message, When: w,
+				Kind: kindOf(f.Outcome), Class: f.Class, Count: f.Count,
+				Required: req == plan.Required, Transient: isTransient(f.Class),
+				Statement: f.Statement, Holder: f.Holder, Output: f.Output,
+			}
+			out.Violation = out.Required && !out.Transient
+			if f.Outcome == observe.Stalled {
+				wait := ms(f.Latency)
+				out.WaitMS = &wait
+				out.SQL = f.SQL
+			}
+			fs = append(fs, located{f: out, first: f.First, window: w})
+		}
+	}
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].first != fs[j].first {
+			return fs[i].first < fs[j].first
+		}
+		return windowOrder(fs[i].window) < windowOrder(fs[j].window)
+	})
+	for _, l := range fs {
+		c.Failures = append(c.Failures, l.f)
+	}
+	if hist.Count() > 0 {
+		c.Latency = &Latency{P50MS: ms(hist.Quantile(0.5)), P99MS: ms(hist.Quantile(0.99)), MaxMS: ms(hist.Max())}
+	}
+
+	switch {
+	case len(c.Failures) > 0:
+		c.Status = Fail
+	case c.Executions > 0:
+		c.Status = Pass
+	default:
+		c.Status = Skip
+		switch {
+		case mig == MigrationNotRun:
+			c.Reason = ReasonNotApplied
+		case c.Policy.During == plan.NotRun && c.Policy.After == plan.NotRun:
+			c.Reason = ReasonPolicy
+		default:
+			c.Reason = ReasonNoExecutions
+		}
+	}
+	return c
+}
+
+// cellViolations lists c's violations, one per (query, kind, code) at its first
+// occurrence (see Cell.Violations), by query.
+func cellViolations(in RunInput, b plan.Boundary, c Cell) []Violation {
+	var out []Violation
+	for _, f := range c.Violating() {
+		out = append(out, Violation{
+			Engine: in.Engine, Phase: b.Phase, Step: b.Step, Release: c.Release,
+			Query: f.Query, Code: f.Code, Kind: f.Kind, Scenario: in.Scenario,
+			Class: f.Class, When: f.When, Message: f.Message, Statement: f.Statement,
+			WaitMS: f.WaitMS, Holder: f.Holder,
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Query < out[j].Query })
+	return out
+}
+
+// breaksOld reports whether the old release's cell shows it can no longer run: an
+// error or a wrong result that is not transient. Stalls only say it waited.
+func breaksOld(c Cell) bool {
+	for _, f := range c.Failures {
+		if (f.Kind == KindError || f.Kind == KindResult) && !f.Transient {
+			return true
+		}
+	}
+	return false
+}
+
+func kindOf(o observe.Outcome) Kind {
+	switch o {
+	case observe.Mismatch:
+		return KindResult
+	case observe.Stalled:
+		return KindStall
+	}
+	return KindError
+}
+
+func windowOrder(w plan.Window) int {
+	switch w {
+	case plan.Before:
+		return 0
+	case plan.During:
+		return 1
+	case plan.After:
+		return 2
+	}
+	return 3
+}
+
+// ms converts d to milliseconds, rounded to the microsecond.
+func ms(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
+}
