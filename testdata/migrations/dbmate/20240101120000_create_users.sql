@@ -1,0 +1,8 @@
+-- migrate:up
+CREATE TABLE users (
+    id   integer PRIMARY KEY,
+    name text NOT NULL
+);
+
+-- migrate:down
+DROP TABLE users;

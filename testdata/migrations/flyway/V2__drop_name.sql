@@ -1,0 +1,2 @@
+-- straddle:phase contract
+ALTER TABLE users DROP COLUMN name;

@@ -1,0 +1,2 @@
+--straddle:phase migrate
+UPDATE users SET full_name = name;

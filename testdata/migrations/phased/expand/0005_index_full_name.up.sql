@@ -1,0 +1,1 @@
+CREATE INDEX users_full_name ON users (full_name);

@@ -1,0 +1,1 @@
+UPDATE users SET full_name = name WHERE full_name IS NULL;
