@@ -1,0 +1,3 @@
+-- name: CountUsers :one
+-- expect: rows=1
+SELECT count(*) FROM users;

@@ -1,0 +1,2 @@
+-- name: GetUser :one
+SELECT 1;
