@@ -20,6 +20,7 @@ var rank = map[string]int{
 	"runner":    5,
 	"verdict":   6,
 	"report":    7,
+	"session":   7, // orchestration: runner + verdict, beside report
 }
 
 // pure packages do no I/O: no database driver, no database/sql, no os/exec.

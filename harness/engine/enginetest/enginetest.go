@@ -3,7 +3,6 @@ package enginetest
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -271,7 +270,7 @@ func run(t *testing.T, p engine.Provider, spec engine.Spec) {
 func checkServer(t *testing.T, srv engine.Server, spec engine.Spec) {
 	got := srv.Spec()
 	assert.Equal(t, got.Flavor, spec.Flavor, "server spec %s for %s", got, spec)
-	if spec.Version != "" {
+	if numeric(spec.Version) {
 		assert.Equal(t, got.Version, spec.Version, "server spec %s for %s", got, spec)
 	}
 	v := srv.Version()
@@ -386,5 +385,5 @@ func assertGone(ctx context.Context, t *testing.T, db engine.Database) {
 		t.Errorf("database %s still exists", db.Name())
 		return
 	}
-	assert.Assert(t, !errors.Is(err, context.DeadlineExceeded), "open %s: %v", db.Name(), err)
+	assert.Assert(t, ctx.Err() == nil, "open %s: no answer within 30s: %v", db.Name(), err)
 }

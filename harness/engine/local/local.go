@@ -1,0 +1,394 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+)
+
+// Config configures the local provider. The zero value is ready to use.
+type Config struct {
+	// Dirs are extra directories to look for server binaries in, searched before
+	// PATH and the usual install locations (/usr/lib/postgresql/*/bin, /usr/sbin, …).
+	Dirs []string
+	// User is the OS user servers run as when straddle runs as root. "" means the
+	// product's usual system user (postgres, mysql), else nobody.
+	User string
+	// TempDir is where per-server temp dirs are made; "" means os.TempDir(). The
+	// server's user must be able to reach it.
+	TempDir string
+	// Ready bounds the wait for a started server to accept connections; zero means
+	// 60s.
+	Ready time.Duration
+}
+
+// Provider starts throwaway servers from installed binaries. Safe for concurrent
+// use; mu protects found and started.
+type Provider struct {
+	cfg Config
+
+	mu      sync.Mutex
+	found   map[engine.Flavor][]install
+	started []*instance
+}
+
+var (
+	_ engine.Provider       = (*Provider)(nil)
+	_ engine.Starter        = (*Provider)(nil)
+	_ engine.LeftoverLister = (*Provider)(nil)
+)
+
+// New returns a local provider.
+func New(cfg Config) *Provider {
+	return &Provider{cfg: cfg, found: map[engine.Flavor][]install{}}
+}
+
+// Name implements engine.Provider.
+func (p *Provider) Name() string { return "local" }
+
+// Available implements engine.Starter: nil when binaries that can run spec (its
+// flavor and, when given, its version) are installed and there is a user to run them
+// as. Its errors wrap engine.ErrNoEngine when installing something would fix them.
+func (p *Provider) Available(ctx context.Context, spec engine.Spec) error {
+	if _, err := p.pick(ctx, spec); err != nil {
+		return err
+	}
+	_, err := p.runAs(kinds[spec.Flavor])
+	return err
+}
+
+// Start implements engine.Provider: it initializes a data directory in a fresh temp
+// dir, starts the server on a free loopback port and waits until it answers a query.
+// The server's Spec has Version set to the major version run when spec has none.
+func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, error) {
+	in, err := p.pick(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	k := kinds[spec.Flavor]
+	as, err := p.runAs(k)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(p.cfg.TempDir, engine.TempPattern)
+	if err != nil {
+		return nil, fmt.Errorf("local %s: %w", spec, err)
+	}
+	i := &instance{p: p, kind: k, in: in, as: as, dir: dir, exited: make(chan struct{})}
+	close(i.exited) // nothing runs yet
+	p.mu.Lock()
+	p.started = append(p.started, i)
+	p.mu.Unlock()
+
+	if !isNumeric(spec.Version) {
+		spec.Version = in.major
+	}
+	srv, err := i.start(ctx, spec, p.cfg.Ready)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("local %s: %w", spec, err), i.stop(context.WithoutCancel(ctx)))
+	}
+	return srv, nil
+}
+
+// Leftovers implements engine.LeftoverLister: the server processes this provider
+// started that still run and the temp dirs it made that still exist.
+func (p *Provider) Leftovers(ctx context.Context) ([]string, error) {
+	p.mu.Lock()
+	started := append([]*instance(nil), p.started...)
+	p.mu.Unlock()
+	var left []string
+	for _, i := range started {
+		left = append(left, i.leftovers()...)
+	}
+	return left, nil
+}
+
+// instance is one server this provider started; mu protects pid and cancel.
+type instance struct {
+	p    *Provider
+	kind *kind
+	in   install
+	as   *account
+	dir  string
+
+	mu      sync.Mutex
+	pid     int                // of the last server process started, 0 before
+	cancel  context.CancelFunc // stops the server process
+	exited  chan struct{}      // closed once the server process was waited for
+	waitErr error              // its exit, valid once exited is closed
+}
+
+// attempts is how many times start tries a fresh port when the server exits before
+// it is ready: a port found free may be taken before the server binds it.
+const attempts = 3
+
+func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Duration) (*sqlserver.Server, error) {
+	if err := i.as.chown(i.dir); err != nil {
+		return nil, err
+	}
+	// The pid of the straddle process that owns this dir, for a future prune of what
+	// a killed run left behind.
+	if err := os.WriteFile(filepath.Join(i.dir, "straddle.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	s := &setup{dir: i.dir, data: filepath.Join(i.dir, "data"), password: newPassword()}
+	if err := i.initialize(ctx, s); err != nil {
+		return nil, err
+	}
+	var err error
+	for range attempts {
+		if s.port, err = freePort(); err != nil {
+			return nil, err
+		}
+		var srv *sqlserver.Server
+		srv, err = i.run(ctx, spec, s, ready)
+		if err == nil || ctx.Err() != nil || !i.hasExited() {
+			return srv, err
+		}
+	}
+	return nil, err
+}
+
+// initialize makes the data directory, with s.password for the admin user.
+func (i *instance) initialize(ctx context.Context, s *setup) error {
+	name, content := i.kind.secret(s.password)
+	secret := filepath.Join(i.dir, name)
+	if err := os.WriteFile(secret, []byte(content), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(secret)
+	if err := i.as.chown(secret); err != nil {
+		return err
+	}
+	bin := i.in.init
+	if bin == "" {
+		bin = i.in.server
+	}
+	logPath := filepath.Join(i.dir, "init.log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	if err := i.as.chown(logPath); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, bin, i.kind.initArgs(s)...)
+	cmd.Dir = i.dir
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = sysProcAttr(i.as, syscall.SIGKILL)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: %w%s", filepath.Base(bin), err, tail(logPath, s.password))
+	}
+	return nil
+}
+
+// run starts the server process on s.port and connects to it.
+func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (*sqlserver.Server, error) {
+	logPath := filepath.Join(i.dir, "server.log")
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := i.as.chown(logPath); err != nil {
+		log.Close()
+		return nil, err
+	}
+	// The server outlives Start's ctx: only Stop ends it, through procCtx.
+	procCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cmd := exec.CommandContext(procCtx, i.in.server, i.kind.serverArgs(s)...)
+	cmd.Dir = i.dir
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = sysProcAttr(i.as, i.kind.stop)
+	cmd.Cancel = func() error { return cmd.Process.Signal(i.kind.stop) }
+	cmd.WaitDelay = 15 * time.Second // then SIGKILL
+	if err := cmd.Start(); err != nil {
+		cancel()
+		log.Close()
+		return nil, fmt.Errorf("start %s: %w", filepath.Base(i.in.server), err)
+	}
+	exited := make(chan struct{})
+	i.mu.Lock()
+	previous := i.cancel // of an attempt that exited early
+	i.pid, i.cancel, i.exited = cmd.Process.Pid, cancel, exited
+	i.mu.Unlock()
+	if previous != nil {
+		previous()
+	}
+	go func() {
+		err := cmd.Wait()
+		log.Close()
+		i.mu.Lock()
+		i.waitErr = err
+		i.mu.Unlock()
+		close(exited)
+	}()
+
+	// Stop waiting as soon as the server exits: it is not going to answer.
+	readyCtx, cancelReady := context.WithCancel(ctx)
+	defer cancelReady()
+	go func() {
+		select {
+		case <-exited:
+			cancelReady()
+		case <-readyCtx.Done():
+		}
+	}()
+	srv, err := sqlserver.Connect(readyCtx, sqlserver.Config{
+		Spec:  spec,
+		URL:   i.kind.adminURL(s),
+		Stop:  i.stop,
+		Ready: ready,
+	})
+	if err == nil {
+		return srv, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if i.hasExited() {
+		i.mu.Lock()
+		werr := i.waitErr
+		i.mu.Unlock()
+		return nil, fmt.Errorf("%s exited before accepting connections: %v%s", filepath.Base(i.in.server), werr, tail(logPath, s.password))
+	}
+	return nil, fmt.Errorf("%w%s", err, tail(logPath, s.password))
+}
+
+func (i *instance) hasExited() bool {
+	i.mu.Lock()
+	exited := i.exited
+	i.mu.Unlock()
+	select {
+	case <-exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop shuts the server down fast (the kind's stop signal, SIGKILL after the wait
+// delay), then removes the temp dir. Calling it again is harmless.
+func (i *instance) stop(ctx context.Context) error {
+	i.mu.Lock()
+	cancel, exited, pid := i.cancel, i.exited, i.pid
+	i.mu.Unlock()
+	var errs []error
+	if cancel != nil {
+		cancel()
+		select {
+		case <-exited:
+		case <-ctx.Done():
+			return fmt.Errorf("stop %s (pid %d): %w", i.kind.product, pid, ctx.Err())
+		}
+		i.mu.Lock()
+		werr := i.waitErr
+		i.mu.Unlock()
+		if werr != nil {
+			// Killed, or it had crashed: children of a killed server may linger in
+			// its process group, which is ours alone.
+			if groupAlive(pid) {
+				killGroup(pid)
+			}
+			if !isStopSignal(werr, i.kind.stop) {
+				errs = append(errs, fmt.Errorf("%s (pid %d) exited: %v", i.kind.product, pid, werr))
+			}
+		}
+		for wait := time.Now(); groupAlive(pid) && time.Since(wait) < 5*time.Second; {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if err := os.RemoveAll(i.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove %s: %w", i.dir, err))
+	}
+	return errors.Join(errs...)
+}
+
+// isStopSignal reports whether a server's exit after straddle asked it to stop is a
+// clean one: exec reports a clean exit after Cancel as the context's error, and a
+// server that does not catch the signal dies of it.
+func isStopSignal(err error, sig syscall.Signal) bool {
+	if errors.Is(err, context.Canceled) {
+		return true
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}
+
+func (i *instance) leftovers() []string {
+	i.mu.Lock()
+	pid := i.pid
+	i.mu.Unlock()
+	var left []string
+	if pid != 0 && (!i.hasExited() || groupAlive(pid)) {
+		left = append(left, fmt.Sprintf("%s server process group %d (%s)", i.kind.product, pid, i.dir))
+	}
+	if _, err := os.Stat(i.dir); err == nil {
+		left = append(left, "temp dir "+i.dir)
+	}
+	return left
+}
+
+// freePort returns a loopback TCP port nobody listens on right now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func newPassword() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// tail returns the end of a server log for an error message, with the password
+// scrubbed, or "" when there is none.
+func tail(path, password string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const max = 2048
+	if fi, err := f.Stat(); err == nil && fi.Size() > max {
+		_, _ = f.Seek(-max, io.SeekEnd)
+	}
+	b, _ := io.ReadAll(f)
+	s := strings.TrimSpace(strings.ReplaceAll(string(b), password, "xxxxx"))
+	if s == "" {
+		return ""
+	}
+	return "\n" + path + ":\n" + s
+}
+
+func isNumeric(v string) bool {
+	return v != "" && strings.Trim(v, "0123456789.") == ""
+}

@@ -1,0 +1,18 @@
+//go:build !unix
+
+package local
+
+import (
+	"errors"
+	"syscall"
+)
+
+var errNotUnix = errors.New("local: the local provider needs Linux or macOS")
+
+type account struct{}
+
+func (p *Provider) runAs(*kind) (*account, error)               { return nil, errNotUnix }
+func (a *account) chown(string) error                           { return nil }
+func sysProcAttr(*account, syscall.Signal) *syscall.SysProcAttr { return nil }
+func groupAlive(int) bool                                       { return false }
+func killGroup(int)                                             {}

@@ -1,0 +1,247 @@
+package session
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/migration"
+	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/verdict"
+	"github.com/straddle-dev/straddle/harness/workload"
+)
+
+// Config is one session.
+type Config struct {
+	Scenario string
+	Spec     engine.Spec
+	Fleet    *engine.Fleet
+	Policy   plan.Policy
+	// Passes is the number of after-window passes per release and boundary (0: 1).
+	Passes int
+	// NoDuring turns off traffic while steps are applied.
+	NoDuring bool
+	// Counter numbers {{n}} across the whole run; nil uses the process-wide one.
+	Counter workload.Counter
+}
+
+// Session is a rollout in progress. Not safe for concurrent use.
+type Session struct {
+	cfg      Config
+	server   engine.Server
+	db       engine.Database
+	rec      *observe.Recorder
+	ro       *runner.Rollout
+	pools    []*sql.DB
+	work     map[plan.Release]runner.Workload
+	runners  []*workload.Runner
+	steps    int
+	envError error
+}
+
+// Open starts (or reuses) the engine's server and creates a scratch database.
+func Open(ctx context.Context, cfg Config) (*Session, error) {
+	srv, err := cfg.Fleet.Server(ctx, cfg.Spec)
+	if err != nil {
+		return nil, err
+	}
+	db, err := srv.CreateDatabase(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", srv.Spec(), err)
+	}
+	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]runner.Workload{}}
+	s.ro, err = runner.Open(ctx, runner.Config{
+		Engine: s.Engine(), DB: db, Sink: s.rec, Passes: cfg.Passes, NoDuring: cfg.NoDuring,
+	})
+	if err != nil {
+		_ = db.Drop(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Engine is the engine as reports name it: the server's spec with its version.
+func (s *Session) Engine() string {
+	sp := s.server.Spec()
+	if sp.Version == "" {
+		return sp.String() + ":" + majorMinor(s.server.Version())
+	}
+	return sp.String()
+}
+
+func majorMinor(v string) string {
+	parts := 0
+	for i, c := range v {
+		if c == '.' {
+			parts++
+			if parts == 2 {
+				return v[:i]
+			}
+		}
+		if (c < '0' || c > '9') && c != '.' {
+			return v[:i]
+		}
+	}
+	return v
+}
+
+// Database is the scratch database (for fixtures and scenario SQL).
+func (s *Session) Database() engine.Database { return s.db }
+
+// Family is the engine's family.
+func (s *Session) Family() engine.Family { return s.db.Family() }
+
+// SetWorkload makes w the release's workload from the next step on, on a long-lived
+// pool of its own.
+func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
+	pool, err := s.db.Open(ctx)
+	if err != nil {
+		return err
+	}
+	s.pools = append(s.pools, pool)
+	var opts []workload.Option
+	if s.cfg.Counter != nil {
+		opts = append(opts, workload.WithCounter(s.cfg.Counter))
+	}
+	r, err := workload.NewRunner(w, pool, s.db.Family(), opts...)
+	if err != nil {
+		return err
+	}
+	s.runners = append(s.runners, r)
+	s.SetRelease(w.Release, passer{r})
+	return nil
+}
+
+// SetRelease makes wl (an external command, say) the release's workload.
+func (s *Session) SetRelease(rel plan.Release, wl runner.Workload) {
+	s.work[rel] = wl
+	s.ro.SetWorkloads(s.work[plan.Old], s.work[plan.New])
+}
+
+// passer adapts a workload runner to the rollout runner.
+type passer struct{ r *workload.Runner }
+
+func (p passer) Pass(ctx context.Context, at runner.At, sink observe.Sink) error {
+	return p.r.Pass(ctx, workload.Where(at), sink)
+}
+
+// Generated lists queries whose arguments were generated from server-reported types.
+func (s *Session) Generated() []workload.Generated {
+	var out []workload.Generated
+	for _, r := range s.runners {
+		out = append(out, r.Generated()...)
+	}
+	return out
+}
+
+// RunnerStep converts a migration step to the runner's.
+func RunnerStep(m migration.Step) runner.Step {
+	st := runner.Step{Phase: m.Phase, Name: m.Name, NoTransaction: m.NoTransaction}
+	for _, x := range m.Statements {
+		st.Statements = append(st.Statements, runner.Statement{SQL: x.SQL, File: x.File, Line: x.Line})
+	}
+	return st
+}
+
+// Apply applies one step: baseline steps with no traffic, the others with both
+// releases live during and after.
+func (s *Session) Apply(ctx context.Context, st runner.Step) error {
+	var err error
+	if st.Phase == plan.Baseline {
+		err = s.ro.Baseline(ctx, st)
+	} else {
+		err = s.ro.Step(ctx, st)
+	}
+	s.steps++
+	return s.env(err)
+}
+
+// Check runs both releases again at the current boundary.
+func (s *Session) Check(ctx context.Context) error { return s.env(s.ro.Check(ctx)) }
+
+// Exec runs fixture statements now, outside any step.
+func (s *Session) Exec(ctx context.Context, stmts []runner.Statement) error {
+	return s.ro.Exec(ctx, stmts)
+}
+
+// Boundary is the boundary reached last.
+func (s *Session) Boundary() plan.Boundary { return s.ro.Boundary() }
+
+// Failed reports whether a step failed to apply.
+func (s *Session) Failed() bool { return s.ro.Failed() }
+
+// env remembers an environment failure for the result; input errors pass through.
+func (s *Session) env(err error) error {
+	if err != nil && !errors.Is(err, plan.ErrBadInput) && s.envError == nil {
+		s.envError = err
+	}
+	return err
+}
+
+// Policy returns the session's policy; SetPolicy replaces it.
+func (s *Session) Policy() plan.Policy         { return s.cfg.Policy }
+func (s *Session) SetPolicy(p plan.Policy)     { s.cfg.Policy = p }
+func (s *Session) Recorder() *observe.Recorder { return s.rec }
+
+// Result is what the verdict needs about this session so far. It runs the
+// baseline check first if no step has run.
+func (s *Session) Result(ctx context.Context) verdict.RunInput {
+	if s.envError == nil {
+		s.env(s.ro.Finish(ctx))
+	}
+	in := verdict.RunInput{
+		Scenario: s.cfg.Scenario, Engine: s.Engine(), ServerVersion: s.server.Version(),
+		Rollout: s.ro.Boundaries(), Policy: s.cfg.Policy, Snapshot: s.rec.Snapshot(),
+	}
+	if s.envError != nil {
+		in.EnvError = s.envError.Error()
+	}
+	return in
+}
+
+// Close closes the pools and the migration connection and drops the scratch
+// database, even after cancellation.
+func (s *Session) Close(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	var errs []error
+	for _, p := range s.pools {
+		errs = append(errs, p.Close())
+	}
+	errs = append(errs, s.ro.Close())
+	errs = append(errs, s.db.Drop(ctx))
+	return errors.Join(errs...)
+}
+
+// Run is a whole rollout in one call: setup declares the workloads (SetWorkload,
+// SetRelease) and loads fixtures, then the steps are applied in order with old and
+// new live. It returns the run's verdict input; err is non-nil only for input
+// errors (an environment failure is inside the result).
+func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(context.Context, *Session) error) (verdict.RunInput, error) {
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		return verdict.RunInput{Scenario: cfg.Scenario, Engine: cfg.Spec.String(), EnvError: err.Error()}, nil
+	}
+	defer s.Close(ctx)
+	if setup != nil {
+		if err := setup(ctx, s); err != nil {
+			if errors.Is(err, plan.ErrBadInput) {
+				return verdict.RunInput{}, err
+			}
+			s.env(err)
+			return s.Result(ctx), nil
+		}
+	}
+	for _, st := range steps {
+		if err := s.Apply(ctx, st); err != nil {
+			if errors.Is(err, plan.ErrBadInput) {
+				return verdict.RunInput{}, err
+			}
+			break
+		}
+	}
+	return s.Result(ctx), nil
+}
