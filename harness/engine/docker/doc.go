@@ -9,7 +9,9 @@
 // and stand in where no registry is reachable.
 //
 // Outputs: an [engine.Server] per Start (a [sqlserver.Server] over the container's
-// published port), ready only once a real query succeeds. Every container carries
+// published port), ready only once a real query succeeds. The server's data
+// directory is on tmpfs unless Config.DiskData is set, and its settings trade
+// durability for speed (no fsync, no binary log). Every container carries
 // the labels [engine.Label] (the run id) and [engine.LabelPID] (this process), so
 // [Provider.Leftovers] can list what a run still owns and [Provider.Prune] can remove
 // what a dead process left behind.

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,8 @@ type Config struct {
 	// template the spec's version (or the flavor's default) replaces; any other
 	// value is a full image, run whatever version the spec names (Start then checks
 	// the server's version against the spec's). It takes precedence over the
-	// STRADDLE_IMAGE_* variables; Spec.Image takes precedence over both.
+	// STRADDLE_IMAGE_* variables; Spec.Image, read the same way, takes precedence
+	// over both.
 	Images map[engine.Flavor]string
 	// RunID is the value of engine.Label on every container this provider starts.
 	// Empty means a random id.
@@ -52,6 +54,10 @@ type Config struct {
 	Ready time.Duration
 	// Log receives testcontainers' progress lines. Nil discards them.
 	Log io.Writer
+	// DiskData keeps the servers' data on the container's filesystem. By default
+	// it is on tmpfs (RAM): scratch databases and DDL are many times faster there,
+	// and the data is thrown away anyway.
+	DiskData bool
 	// Getenv reads the STRADDLE_IMAGE_* variables. Nil means os.Getenv.
 	Getenv func(string) string
 }
@@ -86,19 +92,25 @@ func New(cfg Config) *Provider {
 		p.runID = randomHex(6)
 	}
 	if cfg.Log != nil {
-		p.logger = writerLogger{cfg.Log}
+		p.logger = &writerLogger{w: cfg.Log}
 	}
 	p.host, _ = os.Hostname()
 	return p
 }
 
-type writerLogger struct{ w io.Writer }
+// writerLogger writes testcontainers' lines to w; mu serializes concurrent Starts.
+type writerLogger struct {
+	mu sync.Mutex
+	w  io.Writer
+}
 
-func (l writerLogger) Printf(format string, v ...any) {
+func (l *writerLogger) Printf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	_, _ = io.WriteString(l.w, msg)
 }
 
@@ -113,10 +125,13 @@ func (p *Provider) RunID() string { return p.runID }
 // to the version it runs (the flavor's default when spec has none).
 func (p *Provider) Resolve(spec engine.Spec) engine.Spec {
 	f, ok := flavors[spec.Flavor]
-	if !ok || spec.Image != "" {
+	if !ok {
 		return spec
 	}
-	tmpl := p.cfg.Images[spec.Flavor]
+	tmpl := spec.Image
+	if tmpl == "" {
+		tmpl = p.cfg.Images[spec.Flavor]
+	}
 	if tmpl == "" {
 		getenv := p.cfg.Getenv
 		if getenv == nil {
@@ -151,7 +166,8 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 	if err != nil {
 		return nil, err
 	}
-	if err := p.ensureImage(ctx, cli, rs); err != nil {
+	volumes, err := p.ensureImage(ctx, cli, rs)
+	if err != nil {
 		return nil, err
 	}
 
@@ -169,6 +185,23 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 		testcontainers.WithCmdArgs(f.args...),
 		testcontainers.WithLogger(p.logger),
 		onlyPort(f.port, loopback),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			if p.cfg.DiskData {
+				return
+			}
+			// The data directory on tmpfs: CREATE DATABASE and DDL are many times
+			// faster than on the container's overlay filesystem. Where the image
+			// declares volumes, that is where it keeps its data.
+			if hc.Tmpfs == nil {
+				hc.Tmpfs = map[string]string{}
+			}
+			if len(volumes) == 0 {
+				volumes = []string{f.data}
+			}
+			for _, v := range volumes {
+				hc.Tmpfs[v] = "rw"
+			}
+		}),
 		// Readiness is a real query (below), not the modules' log lines, which
 		// only the official images print.
 		noWait(),
@@ -176,7 +209,12 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 	ctr, err := f.run(ctx, rs.Image, pw, opts)
 	if err != nil {
 		p.discard(ctx, cli, ctr, name)
-		return nil, fmt.Errorf("docker: start %s (image %s): %w", rs, rs.Image, err)
+		hint := ""
+		if strings.Contains(err.Error(), "reaper") {
+			// testcontainers has no typed error for this.
+			hint = " (the testcontainers reaper could not start: set TESTCONTAINERS_RYUK_DISABLED=true; straddle removes its containers itself)"
+		}
+		return nil, fmt.Errorf("docker: start %s (image %s): %w%s", rs, rs.Image, err, hint)
 	}
 	stop := func(ctx context.Context) error {
 		if err := ctr.Terminate(ctx, testcontainers.StopTimeout(0)); err != nil && !errdefs.IsNotFound(err) {
@@ -204,6 +242,10 @@ func (p *Provider) connect(ctx context.Context, cli *testcontainers.DockerClient
 	}
 	port, err := ctr.MappedPort(ctx, f.port)
 	if err != nil {
+		// A container that exits at once loses its port before we look.
+		if st, serr := ctr.State(ctx); serr == nil && !st.Running {
+			return nil, exited(ctx, rs, ctr, int64(st.ExitCode))
+		}
 		return nil, fmt.Errorf("docker: %s: published port: %w", rs, err)
 	}
 
@@ -222,22 +264,22 @@ func (p *Provider) connect(ctx context.Context, cli *testcontainers.DockerClient
 	if ready == 0 {
 		ready = 2 * time.Minute
 	}
+	deadline := time.Now().Add(ready)
 	addr := hostPort(host, port.Port())
-	pctx, pcancel := context.WithTimeout(wctx, ready)
+	pctx, pcancel := context.WithDeadline(wctx, deadline)
 	probe(pctx, addr, f.hello)
 	pcancel()
 	srv, err := sqlserver.Connect(wctx, sqlserver.Config{
 		Spec:  rs,
 		URL:   f.adminURL(addr, pw),
 		Stop:  stop,
-		Ready: ready,
+		Ready: max(time.Until(deadline), 5*time.Second),
 	})
 	cancel(nil)
 	<-watched
 	var exit *exitError
 	if err != nil && errors.As(context.Cause(wctx), &exit) && ctx.Err() == nil {
-		return nil, fmt.Errorf("docker: %s: container (image %s) exited with code %d before accepting connections; its last log lines:\n%s",
-			rs, rs.Image, exit.code, tail(context.WithoutCancel(ctx), ctr, 20))
+		return nil, exited(ctx, rs, ctr, exit.code)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("docker: %w", err)
@@ -248,7 +290,7 @@ func (p *Provider) connect(ctx context.Context, cli *testcontainers.DockerClient
 		return nil, fmt.Errorf("docker: %s: image %s runs version %s, not %s (fix the image override)", rs, rs.Image, got, rs.Version)
 	}
 	if rs.Version == "" {
-		rs.Version = majorVersion(rs.Flavor, got)
+		rs.Version = specVersion(got, f.versionParts)
 	}
 	return &server{Server: srv, spec: rs}, nil
 }
@@ -277,19 +319,22 @@ func versionMatches(want, got string) bool {
 	return got == want || strings.HasPrefix(got, want+".") || strings.HasPrefix(got, want+"-")
 }
 
-// majorVersion is the version a spec would name for a server version: the major
-// for PostgreSQL (10 and later), major.minor for MySQL and MariaDB.
-func majorVersion(fl engine.Flavor, v string) string {
+// specVersion is the version a spec would name for a server version: its first n
+// components ("15.20" is postgres 15, "10.11.19-MariaDB" is mariadb 10.11).
+func specVersion(v string, n int) string {
 	v, _, _ = strings.Cut(v, "-")
 	parts := strings.Split(v, ".")
-	n := 2
-	if fl == engine.FlavorPostgres {
-		n = 1
-	}
 	if len(parts) < n {
 		return v
 	}
 	return strings.Join(parts[:n], ".")
+}
+
+// exited is the error for a container that exited before its server was ready,
+// with the end of its output.
+func exited(ctx context.Context, rs engine.Spec, ctr testcontainers.Container, code int64) error {
+	return fmt.Errorf("docker: %s: container (image %s) exited with code %d before accepting connections; its last log lines:\n%s",
+		rs, rs.Image, code, tail(context.WithoutCancel(ctx), ctr, 20))
 }
 
 // tail returns the last n lines of a container's output, for error messages.
@@ -327,13 +372,29 @@ func (p *Provider) discard(ctx context.Context, cli *testcontainers.DockerClient
 // ensureImage makes sure rs.Image is present, pulling it once if not. It replaces
 // testcontainers' own pull, which retries for up to 15 minutes when no registry is
 // reachable.
-func (p *Provider) ensureImage(ctx context.Context, cli *testcontainers.DockerClient, rs engine.Spec) error {
-	_, err := cli.ImageInspect(ctx, rs.Image)
+//
+// It returns the volumes the image declares, sorted.
+func (p *Provider) ensureImage(ctx context.Context, cli *testcontainers.DockerClient, rs engine.Spec) ([]string, error) {
+	volumes := func() ([]string, error) {
+		img, err := cli.ImageInspect(ctx, rs.Image)
+		if err != nil {
+			return nil, err
+		}
+		var vs []string
+		if img.Config != nil {
+			for v := range img.Config.Volumes {
+				vs = append(vs, v)
+			}
+		}
+		sort.Strings(vs)
+		return vs, nil
+	}
+	vs, err := volumes()
 	if err == nil {
-		return nil
+		return vs, nil
 	}
 	if !errdefs.IsNotFound(err) {
-		return fmt.Errorf("docker: inspect image %s: %w", rs.Image, err)
+		return nil, fmt.Errorf("docker: inspect image %s: %w", rs.Image, err)
 	}
 	opts := client.ImagePullOptions{}
 	if _, auth, err := testcontainers.DockerImageAuth(ctx, rs.Image); err == nil {
@@ -348,11 +409,11 @@ func (p *Provider) ensureImage(ctx context.Context, cli *testcontainers.DockerCl
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return &ImageError{Spec: rs, Err: err}
+		return nil, &ImageError{Spec: rs, Err: err}
 	}
-	return nil
+	return volumes()
 }
 
 // ImageError means the image for a spec is not present and could not be pulled.
@@ -362,15 +423,10 @@ type ImageError struct {
 }
 
 func (e *ImageError) Error() string {
-	env := "STRADDLE_IMAGE_" + strings.ToUpper(string(e.Spec.Flavor))
-	local := map[engine.Flavor]string{
-		engine.FlavorPostgres: "straddle-local/postgres:15",
-		engine.FlavorMariaDB:  "straddle-local/mariadb:10.11",
-		engine.FlavorMySQL:    "straddle-local/mariadb:10.11",
-	}[e.Spec.Flavor]
+	f := flavors[e.Spec.Flavor]
 	return fmt.Sprintf("docker: image %s not found locally and could not be pulled (%v); "+
 		"build local images with `make images` and set %s=%s, or use --provider local",
-		e.Spec.Image, e.Err, env, local)
+		e.Spec.Image, e.Err, f.env, f.local)
 }
 
 func (e *ImageError) Unwrap() error { return e.Err }

@@ -78,6 +78,9 @@ func TestResolve(t *testing.T) {
 			images: map[engine.Flavor]string{engine.FlavorPostgres: "mirror/postgres:{version}"},
 			want:   engine.Spec{Flavor: engine.FlavorPostgres, Version: "17", Image: "mirror/postgres:17"},
 			reason: "Config.Images takes precedence over the variable"},
+		{name: "spec image template", spec: "mariadb:11.4", image: "mirror/mariadb:{version}",
+			want:   engine.Spec{Flavor: engine.FlavorMariaDB, Version: "11.4", Image: "mirror/mariadb:11.4"},
+			reason: "Spec.Image may be a template too"},
 		{name: "spec image beats all", spec: "postgres", image: "custom/pg:latest",
 			images: map[engine.Flavor]string{engine.FlavorPostgres: "mirror/postgres:{version}"},
 			want:   engine.Spec{Flavor: engine.FlavorPostgres, Image: "custom/pg:latest"},
@@ -111,9 +114,9 @@ func TestVersionMatches(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, versionMatches(tt.want, tt.got), tt.ok, "%q vs %q: %s", tt.want, tt.got, tt.reason)
 	}
-	assert.Equal(t, majorVersion(engine.FlavorPostgres, "15.20"), "15")
-	assert.Equal(t, majorVersion(engine.FlavorMariaDB, "10.11.19-MariaDB"), "10.11")
-	assert.Equal(t, majorVersion(engine.FlavorMySQL, "8.4.5"), "8.4")
+	assert.Equal(t, specVersion("15.20", flavors[engine.FlavorPostgres].versionParts), "15")
+	assert.Equal(t, specVersion("10.11.19-MariaDB", flavors[engine.FlavorMariaDB].versionParts), "10.11")
+	assert.Equal(t, specVersion("8.4.5", flavors[engine.FlavorMySQL].versionParts), "8.4")
 }
 
 // TestStart runs each family through a server's life: start, scratch database, DDL
@@ -137,7 +140,7 @@ func TestStart(t *testing.T) {
 			}()
 			assert.Equal(t, srv.Spec().Flavor, spec.Flavor)
 			assert.Assert(t, versionMatches(srv.Spec().Version, srv.Version()), "spec %s, server %s", srv.Spec(), srv.Version())
-			checkLoopback(t, p)
+			checkContainers(t, p)
 
 			db, err := srv.CreateDatabase(ctx)
 			assert.NilError(t, err)
@@ -178,22 +181,24 @@ func TestStart(t *testing.T) {
 	})
 }
 
-// checkLoopback asserts the run's containers publish their ports on 127.0.0.1 when
-// the daemon is local.
-func checkLoopback(t *testing.T, p *Provider) {
+// checkContainers asserts the run's containers keep their data on tmpfs and publish
+// their ports on 127.0.0.1 when the daemon is local.
+func checkContainers(t *testing.T, p *Provider) {
 	t.Helper()
 	ctx := context.Background()
 	cli, err := p.client(ctx)
 	assert.NilError(t, err)
-	if !bindLoopback(cli.DaemonHost()) {
-		t.Log("daemon not local: ports are published on all addresses")
-		return
-	}
+	loopback := bindLoopback(cli.DaemonHost())
 	cs, err := p.list(ctx, p.RunID())
 	assert.NilError(t, err)
 	for _, c := range cs {
 		res, err := cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 		assert.NilError(t, err)
+		assert.Assert(t, len(res.Container.HostConfig.Tmpfs) > 0, "%s: data not on tmpfs", c.Name)
+		if !loopback {
+			t.Log("daemon not local: ports are published on all addresses")
+			continue
+		}
 		for port, bs := range res.Container.NetworkSettings.Ports {
 			for _, b := range bs {
 				assert.Assert(t, b.HostIP.IsLoopback(), "%s: %s published on %s", c.Name, port, b.HostIP)

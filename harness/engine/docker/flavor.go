@@ -13,14 +13,20 @@ import (
 )
 
 // flavor is everything the provider needs to know about one server product: data,
-// chosen once by flavorOf, so no switch on flavors appears elsewhere.
+// looked up in flavors, so no switch on flavors appears elsewhere.
 type flavor struct {
 	// repo is the official image repository; version the default tag.
 	repo, version string
-	// env names the variable that overrides the image.
-	env string
+	// versionParts is how many components of a server version a spec names.
+	versionParts int
+	// env names the variable that overrides the image; local is the image
+	// fixtures/images/build.sh makes for the flavor, suggested when no image can be
+	// pulled.
+	env, local string
 	// port is the server's port inside the container.
 	port string
+	// data is the data directory of images that declare no volume.
+	data string
 	// hello is what a client sends first on this protocol, nil when the server
 	// speaks first; see probe.
 	hello []byte
@@ -45,13 +51,15 @@ var mysqlArgs = []string{
 
 var flavors = map[engine.Flavor]*flavor{
 	engine.FlavorPostgres: {
-		repo: "postgres", version: "15",
-		env:  "STRADDLE_IMAGE_POSTGRES",
+		repo: "postgres", version: "15", versionParts: 1,
+		env: "STRADDLE_IMAGE_POSTGRES", local: "straddle-local/postgres:15",
 		port: "5432/tcp",
+		data: "/var/lib/postgresql/data",
 		// SSLRequest: the server answers it with one byte, 'S' or 'N'.
 		hello: []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f},
-		// The module already passes -c fsync=off.
-		args: []string{"-c", "synchronous_commit=off", "-c", "full_page_writes=off"},
+		// The module already passes -c fsync=off. max_wal_size bounds the WAL kept
+		// on tmpfs: every CREATE DATABASE logs a copy of its template.
+		args: []string{"-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_wal_size=256MB"},
 		run: func(ctx context.Context, image, pw string, opts []testcontainers.ContainerCustomizer) (testcontainers.Container, error) {
 			all := append([]testcontainers.ContainerCustomizer{
 				postgres.WithUsername("postgres"),
@@ -70,9 +78,10 @@ var flavors = map[engine.Flavor]*flavor{
 		},
 	},
 	engine.FlavorMySQL: {
-		repo: "mysql", version: "8.4",
-		env:  "STRADDLE_IMAGE_MYSQL",
+		repo: "mysql", version: "8.4", versionParts: 2,
+		env: "STRADDLE_IMAGE_MYSQL", local: "straddle-local/mariadb:10.11",
 		port: "3306/tcp",
+		data: "/var/lib/mysql",
 		args: mysqlArgs,
 		run: func(ctx context.Context, image, pw string, opts []testcontainers.ContainerCustomizer) (testcontainers.Container, error) {
 			all := append([]testcontainers.ContainerCustomizer{
@@ -90,9 +99,10 @@ var flavors = map[engine.Flavor]*flavor{
 		adminURL: mysqlURL,
 	},
 	engine.FlavorMariaDB: {
-		repo: "mariadb", version: "10.11",
-		env:  "STRADDLE_IMAGE_MARIADB",
+		repo: "mariadb", version: "10.11", versionParts: 2,
+		env: "STRADDLE_IMAGE_MARIADB", local: "straddle-local/mariadb:10.11",
 		port: "3306/tcp",
+		data: "/var/lib/mysql",
 		args: mysqlArgs,
 		run: func(ctx context.Context, image, pw string, opts []testcontainers.ContainerCustomizer) (testcontainers.Container, error) {
 			all := append([]testcontainers.ContainerCustomizer{

@@ -29,6 +29,9 @@ func (p *Provider) client(ctx context.Context) (*testcontainers.DockerClient, er
 	if p.cli != nil {
 		return p.cli, nil
 	}
+	// A socket whose daemon hangs must not hang the caller.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
