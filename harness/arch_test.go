@@ -16,9 +16,11 @@ var rank = map[string]int{
 	"engine":    1,
 	"observe":   2,
 	"migration": 3,
+	"fixture":   3, // generated rows for tables; beside migration, never imports it
 	"workload":  4,
 	"runner":    5,
 	"verdict":   6,
+	"command":   6, // a workload stage: a release's own program as a runner.Workload
 	"report":    7,
 	"session":   7, // orchestration: runner + verdict, beside report
 }

@@ -109,6 +109,9 @@ func junitRun(run verdict.Run, opts Options) junitSuite {
 			s.Properties = append(s.Properties, junitProperty{Name: p[0], Value: p[1]})
 		}
 	}
+	for _, n := range run.Notes {
+		s.Properties = append(s.Properties, junitProperty{Name: "note", Value: xmlSafe(oneLine(n))})
+	}
 	if run.Error != "" {
 		s.Cases = append(s.Cases, junitCase{Name: "environment", Classname: class,
 			Error: &junitProblem{Message: oneLine(run.Error), Type: "environment", Body: xmlSafe(run.Error)}})

@@ -90,6 +90,11 @@ func mdRun(b *strings.Builder, run verdict.Run, opts Options) {
 	if run.OldBreaksAt != "" {
 		b.WriteString("\nOld release breaks at " + code(run.OldBreaksAt) + " (" + breakNote(run) + ").\n")
 	}
+	if len(run.Notes) > 0 {
+		for _, n := range run.Notes {
+			b.WriteString("\n> **Note:** " + mdText(n) + "\n")
+		}
+	}
 
 	var violations, infos []string
 	for _, bd := range run.Boundaries {

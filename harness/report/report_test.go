@@ -28,6 +28,7 @@ type fixture struct {
 	steps                     []plan.StepRef
 	policy                    plan.Policy
 	envError                  string
+	notes                     []string
 	events                    func(f *fixture) []observe.Event
 	rollout                   plan.Rollout
 }
@@ -47,7 +48,7 @@ func (f *fixture) input(t *testing.T) verdict.RunInput {
 		}
 	}
 	return verdict.RunInput{Scenario: f.scenario, Engine: f.engine, ServerVersion: f.version,
-		Rollout: r, Policy: f.policy, Snapshot: rec.Snapshot(), EnvError: f.envError}
+		Rollout: r, Policy: f.policy, Snapshot: rec.Snapshot(), EnvError: f.envError, Notes: f.notes}
 }
 
 // q is a query execution at boundary b.
@@ -164,6 +165,18 @@ func fixtures() map[string]*fixture {
 				return append(es, stall, lock, suite, count)
 			},
 		},
+		"notes": {
+			scenario: "db/migrations", engine: "postgres:15", version: "15.18",
+			steps: []plan.StepRef{
+				{Name: "0001_create_users", Phase: plan.Baseline},
+				{Name: "0002_add_email", Phase: plan.Expand},
+			},
+			notes: []string{
+				"old GetUser has no -- args: line; straddle bound $1 int8 = 1 (server-reported types)",
+				"new CreateUser has no -- args: line; straddle bound $1 text = 'x{{n}}', $2 text = 'x{{n}}' (server-reported types)",
+			},
+			events: func(f *fixture) []observe.Event { return f.healthy(1) },
+		},
 		"env-error": {
 			scenario: "rename_column_naive", engine: "mariadb:10.11",
 			steps: []plan.StepRef{
@@ -218,6 +231,7 @@ func TestGolden(t *testing.T) {
 		{name: "migration-failure", runs: []string{"migration-failure"}, reason: "a step fails at statement 2; the next step is not run"},
 		{name: "stall", runs: []string{"stall"}, reason: "a stall is a violation; a lock timeout is transient; command output and a wrong result are informational"},
 		{name: "env-error", runs: []string{"env-error"}, reason: "an environment failure is not a verdict"},
+		{name: "notes", runs: []string{"notes"}, reason: "notes (generated arguments) are shown, not findings"},
 		{name: "all", runs: fixtureOrder, reason: "several runs in one report"},
 		{name: "stall-timings", runs: []string{"stall"}, opts: Options{Timings: true}, reason: "timings shown when asked"},
 	}

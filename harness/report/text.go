@@ -119,6 +119,12 @@ func (p *textPrinter) run(run verdict.Run) {
 		p.line()
 		p.line("  old breaks at ", run.OldBreaksAt, " (", breakNote(run), ")")
 	}
+	if len(run.Notes) > 0 {
+		p.line()
+		for _, n := range run.Notes {
+			p.line("  ", p.paint(ansiDim, "note:"), " ", oneLine(n))
+		}
+	}
 }
 
 func (p *textPrinter) table(run verdict.Run) {

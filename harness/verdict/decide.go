@@ -23,6 +23,8 @@ type RunInput struct {
 	Snapshot observe.Snapshot
 	// EnvError is the environment failure that stopped the run ("" if it completed).
 	EnvError string
+	// Notes are copied to Run.Notes: remarks for the reader that are not findings.
+	Notes []string
 }
 
 // Decide judges every run against its policy. It is deterministic: the same inputs
@@ -61,6 +63,7 @@ func decideRun(in RunInput) (Run, []Violation) {
 		Engine:        in.Engine,
 		ServerVersion: in.ServerVersion,
 		Error:         in.EnvError,
+		Notes:         append([]string(nil), in.Notes...),
 		Boundaries:    []Boundary{},
 	}
 

@@ -83,8 +83,12 @@ type Run struct {
 	// release failed with an error or a wrong result, whatever the policy: after it,
 	// rolling back to old is no longer possible. Transient failures and stalls do
 	// not count. "" when old never broke.
-	OldBreaksAt string     `json:"old_breaks_at,omitempty"`
-	Boundaries  []Boundary `json:"boundaries"` // in rollout order
+	OldBreaksAt string `json:"old_breaks_at,omitempty"`
+	// Notes are remarks a reader of the run should know that are not findings
+	// (arguments straddle generated for queries without "-- args:", an external
+	// migration command), in the order given in RunInput.Notes.
+	Notes      []string   `json:"notes,omitempty"`
+	Boundaries []Boundary `json:"boundaries"` // in rollout order
 }
 
 // Violations counts the run's violations (failed migrations included).
@@ -332,6 +336,7 @@ func (r *Result) WithoutTimings() *Result {
 			bs[j] = b
 		}
 		run.Boundaries = bs
+		run.Notes = append([]string(nil), run.Notes...)
 		out.Runs[i] = run
 	}
 	for i, v := range r.Violations {
