@@ -18,12 +18,16 @@ export STRADDLE_IMAGE_MARIADB ?= straddle-local/mariadb:10.11
 
 APT_PACKAGES := postgresql postgresql-contrib mariadb-server mariadb-client docker.io debootstrap git ca-certificates
 
-.PHONY: all build deps apt docker images test test-short bench vet fmt check clean
+.PHONY: all build straddle deps apt docker images test test-short bench vet fmt check clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/straddle
+
+# straddle: build, then run the binary with ARGS (and this Makefile's environment).
+straddle: build
+	@$(BIN) $(ARGS)
 
 deps: apt docker images
 	$(GO) mod download
