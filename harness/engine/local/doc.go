@@ -6,9 +6,15 @@
 // durability settings turned off (fsync, synchronous commit), because the data is
 // thrown away.
 //
+// Initializing a data directory (initdb, mariadb-install-db) is most of a start, so
+// the first initialization per server binary and version is kept in a template cache
+// (os.UserCacheDir()/straddle/local) and later starts copy it; servers made from one
+// cache entry share its admin password.
+//
 // Inputs: a Config (extra binary dirs, the OS user servers run as when straddle runs
-// as root) and an engine.Spec per Start. Outputs: an engine.Server (built on
-// sqlserver) whose Stop shuts the server down fast and removes its temp dir.
+// as root, the cache dir) and an engine.Spec per Start. Outputs: an engine.Server
+// (built on sqlserver) whose Stop shuts the server down fast and removes its temp
+// dir.
 //
 // Servers run in their own process group so that a Ctrl-C typed in the terminal
 // reaches straddle only, whose cleanup then stops them in order. On Linux they also

@@ -29,12 +29,19 @@ type Config struct {
 	// User is the OS user servers run as when straddle runs as root. "" means the
 	// product's usual system user (postgres, mysql), else nobody.
 	User string
-	// TempDir is where per-server temp dirs are made; "" means os.TempDir(). The
-	// server's user must be able to reach it.
+	// TempDir is where per-server temp dirs are made; "" means os.TempDir() ($TMPDIR).
+	// The server's user must be able to reach it. A tmpfs (/dev/shm) with room for
+	// the data makes starts and scratch databases several times faster than a busy
+	// disk, even with fsync off (BenchmarkLocalStart, BenchmarkCreateDatabase).
 	TempDir string
 	// Ready bounds the wait for a started server to accept connections; zero means
 	// 60s.
 	Ready time.Duration
+	// CacheDir holds initialized data directories to copy instead of initializing
+	// anew; "" means os.UserCacheDir()/straddle/local.
+	CacheDir string
+	// NoCache initializes every data directory from scratch.
+	NoCache bool
 }
 
 // Provider starts throwaway servers from installed binaries. Safe for concurrent
@@ -118,7 +125,7 @@ func (p *Provider) Leftovers(ctx context.Context) ([]string, error) {
 	return left, nil
 }
 
-// instance is one server this provider started; mu protects pid and cancel.
+// instance is one server this provider started; mu protects the fields below it.
 type instance struct {
 	p    *Provider
 	kind *kind
@@ -131,10 +138,14 @@ type instance struct {
 	cancel  context.CancelFunc // stops the server process
 	exited  chan struct{}      // closed once the server process was waited for
 	waitErr error              // its exit, valid once exited is closed
+	// reported is set when Start's error already says how the server exited.
+	reported bool
+	// gone is set, when the server process exits, if no live process is left in
+	// its group. The group is not looked at later: its id, a pid, may be reused.
+	gone bool
 }
 
-// attempts is how many times start tries a fresh port when the server exits before
-// it is ready: a port found free may be taken before the server binds it.
+// attempts is how many ports serve tries.
 const attempts = 3
 
 func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Duration) (*sqlserver.Server, error) {
@@ -146,10 +157,36 @@ func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Durat
 	if err := os.WriteFile(filepath.Join(i.dir, "straddle.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		return nil, err
 	}
-	s := &setup{dir: i.dir, data: filepath.Join(i.dir, "data"), password: newPassword()}
-	if err := i.initialize(ctx, s); err != nil {
+	s := &setup{dir: i.dir, data: filepath.Join(i.dir, "data")}
+	entry := i.p.cacheEntry(i.kind, i.in)
+	cached := fromCache(ctx, entry, s, i.as)
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if !cached {
+		if err := i.initialize(ctx, s, entry); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := i.serve(ctx, spec, s, ready)
+	if err != nil && cached && ctx.Err() == nil && i.hasExited() {
+		// The server rejects the cached data directory (damaged, or made by a build
+		// that differs in a way the key misses): forget it and initialize afresh.
+		os.RemoveAll(entry)
+		if err := os.RemoveAll(s.data); err != nil {
+			return nil, err
+		}
+		if err := i.initialize(ctx, s, entry); err != nil {
+			return nil, err
+		}
+		srv, err = i.serve(ctx, spec, s, ready)
+	}
+	return srv, err
+}
+
+// serve starts the server on a free port, trying another port when the server exits
+// before it is ready: a port found free may be taken before the server binds it.
+func (i *instance) serve(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (*sqlserver.Server, error) {
 	var err error
 	for range attempts {
 		if s.port, err = freePort(); err != nil {
@@ -164,8 +201,10 @@ func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Durat
 	return nil, err
 }
 
-// initialize makes the data directory, with s.password for the admin user.
-func (i *instance) initialize(ctx context.Context, s *setup) error {
+// initialize makes the data directory with a new admin password, and stores a copy
+// as the cache entry.
+func (i *instance) initialize(ctx context.Context, s *setup, entry string) error {
+	s.password = newPassword()
 	name, content := i.kind.secret(s.password)
 	secret := filepath.Join(i.dir, name)
 	if err := os.WriteFile(secret, []byte(content), 0o600); err != nil {
@@ -192,14 +231,22 @@ func (i *instance) initialize(ctx context.Context, s *setup) error {
 	cmd.Dir = i.dir
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = sysProcAttr(i.as, syscall.SIGKILL)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// The initializer may be a script running the server in bootstrap mode: stop the
+	// whole group, so that no child outlives it and writes into a dir being removed.
+	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if cmd.Process != nil && groupAlive(cmd.Process.Pid) {
+		killGroup(cmd.Process.Pid)
+		waitGroup(cmd.Process.Pid)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("%s: %w%s", filepath.Base(bin), err, tail(logPath, s.password))
 	}
+	toCache(ctx, entry, s)
 	return nil
 }
 
@@ -230,16 +277,25 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 	exited := make(chan struct{})
 	i.mu.Lock()
 	previous := i.cancel // of an attempt that exited early
-	i.pid, i.cancel, i.exited = cmd.Process.Pid, cancel, exited
+	i.pid, i.cancel, i.exited, i.reported, i.gone = cmd.Process.Pid, cancel, exited, false, false
 	i.mu.Unlock()
 	if previous != nil {
 		previous()
 	}
+	pid := cmd.Process.Pid
 	go func() {
 		err := cmd.Wait()
 		log.Close()
+		// Children of a server that was killed or crashed may linger in its process
+		// group: end them now, while the group id cannot have been reused (a group
+		// with members keeps its id).
+		if groupAlive(pid) {
+			killGroup(pid)
+			waitGroup(pid)
+		}
+		gone := !groupAlive(pid)
 		i.mu.Lock()
-		i.waitErr = err
+		i.waitErr, i.gone = err, gone
 		i.mu.Unlock()
 		close(exited)
 	}()
@@ -269,6 +325,7 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 	if i.hasExited() {
 		i.mu.Lock()
 		werr := i.waitErr
+		i.reported = true
 		i.mu.Unlock()
 		return nil, fmt.Errorf("%s exited before accepting connections: %v%s", filepath.Base(i.in.server), werr, tail(logPath, s.password))
 	}
@@ -302,26 +359,26 @@ func (i *instance) stop(ctx context.Context) error {
 			return fmt.Errorf("stop %s (pid %d): %w", i.kind.product, pid, ctx.Err())
 		}
 		i.mu.Lock()
-		werr := i.waitErr
+		werr, reported, gone := i.waitErr, i.reported, i.gone
 		i.mu.Unlock()
-		if werr != nil {
-			// Killed, or it had crashed: children of a killed server may linger in
-			// its process group, which is ours alone.
-			if groupAlive(pid) {
-				killGroup(pid)
-			}
-			if !isStopSignal(werr, i.kind.stop) {
-				errs = append(errs, fmt.Errorf("%s (pid %d) exited: %v", i.kind.product, pid, werr))
-			}
+		if werr != nil && !reported && !isStopSignal(werr, i.kind.stop) {
+			errs = append(errs, fmt.Errorf("%s (pid %d) exited: %v", i.kind.product, pid, werr))
 		}
-		for wait := time.Now(); groupAlive(pid) && time.Since(wait) < 5*time.Second; {
-			time.Sleep(20 * time.Millisecond)
+		if !gone {
+			errs = append(errs, fmt.Errorf("%s (pid %d): processes left in its group after SIGKILL", i.kind.product, pid))
 		}
 	}
 	if err := os.RemoveAll(i.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove %s: %w", i.dir, err))
 	}
 	return errors.Join(errs...)
+}
+
+// waitGroup waits, for a while, until no live process is left in group pgid.
+func waitGroup(pgid int) {
+	for start := time.Now(); groupAlive(pgid) && time.Since(start) < 5*time.Second; {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // isStopSignal reports whether a server's exit after straddle asked it to stop is a
@@ -340,11 +397,12 @@ func isStopSignal(err error, sig syscall.Signal) bool {
 }
 
 func (i *instance) leftovers() []string {
+	exited := i.hasExited() // first: gone is final once the process has exited
 	i.mu.Lock()
-	pid := i.pid
+	pid, gone := i.pid, i.gone
 	i.mu.Unlock()
 	var left []string
-	if pid != 0 && (!i.hasExited() || groupAlive(pid)) {
+	if pid != 0 && (!exited || !gone) {
 		left = append(left, fmt.Sprintf("%s server process group %d (%s)", i.kind.product, pid, i.dir))
 	}
 	if _, err := os.Stat(i.dir); err == nil {

@@ -6,3 +6,6 @@ import "syscall"
 
 // setDeathSignal does nothing: only Linux has a parent-death signal.
 func setDeathSignal(*syscall.SysProcAttr, syscall.Signal) {}
+
+// groupAlive reports whether any process is left in process group pgid.
+func groupAlive(pgid int) bool { return anyInGroup(pgid) }

@@ -13,6 +13,8 @@ type account struct{}
 
 func (p *Provider) runAs(*kind) (*account, error)               { return nil, errNotUnix }
 func (a *account) chown(string) error                           { return nil }
+func (a *account) lchown(string) error                          { return nil }
 func sysProcAttr(*account, syscall.Signal) *syscall.SysProcAttr { return nil }
 func groupAlive(int) bool                                       { return false }
 func killGroup(int)                                             {}
+func signalGroup(int, syscall.Signal) error                     { return errNotUnix }

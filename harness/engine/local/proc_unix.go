@@ -50,6 +50,14 @@ func (a *account) chown(path string) error {
 	return os.Chown(path, a.uid, a.gid)
 }
 
+// lchown is chown for a symlink itself.
+func (a *account) lchown(path string) error {
+	if a == nil {
+		return nil
+	}
+	return os.Lchown(path, a.uid, a.gid)
+}
+
 // sysProcAttr puts a child in its own process group (a terminal's Ctrl-C reaches
 // straddle, whose cleanup stops the server), under a's identity, and asks the kernel
 // to send it sig if straddle dies first, where the OS can.
@@ -62,13 +70,19 @@ func sysProcAttr(a *account, sig syscall.Signal) *syscall.SysProcAttr {
 	return attr
 }
 
-// groupAlive reports whether any process is left in process group pgid.
-func groupAlive(pgid int) bool {
-	err := syscall.Kill(-pgid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+// signalGroup sends sig to every process in process group pgid, a group this
+// provider made.
+func signalGroup(pgid int, sig syscall.Signal) error {
+	return syscall.Kill(-pgid, sig)
 }
 
 // killGroup kills what is left of process group pgid, a group this provider made.
 func killGroup(pgid int) {
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+// anyInGroup reports whether process group pgid has any member, zombies included.
+func anyInGroup(pgid int) bool {
+	err := syscall.Kill(-pgid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
