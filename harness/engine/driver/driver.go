@@ -8,6 +8,8 @@ package driver
 
 import (
 	"errors"
+	"io"
+	"log"
 	"strconv"
 
 	"github.com/go-sql-driver/mysql"
@@ -32,3 +34,7 @@ func init() {
 		return "", "", "", false
 	})
 }
+
+// The MySQL driver logs connection resets to stderr itself; straddle reports what
+// matters through errors, and only the CLI prints.
+func init() { _ = mysql.SetLogger(log.New(io.Discard, "", 0)) }

@@ -85,6 +85,11 @@ func (s *Server) waitReady(ctx context.Context) error {
 			s.version = trimVersion(v)
 			return nil
 		}
+		// A server that answers with an error (bad password, unknown database) will
+		// not change its mind: fail now. Only "starting up" is worth waiting for.
+		if de := engine.Classify(last); de != nil && !s.dialect.StartingUp[de.Code] {
+			return fmt.Errorf("%s at %s: %s (%s)", s.cfg.Spec, Redact(s.cfg.URL), scrub(last, s.cfg.URL), de.Code)
+		}
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {

@@ -44,11 +44,15 @@ func TestDropRefusesForeignDatabases(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	const hidden = "(URL not shown: want scheme://user:password@host:port/database)"
 	for _, c := range []struct{ url, want string }{
 		{"postgres://u:hunter2@127.0.0.1:5432/postgres", "postgres://u:xxxxx@127.0.0.1:5432/postgres"},
 		{"mysql://root:hunter2@127.0.0.1:3306/", "mysql://root:xxxxx@127.0.0.1:3306/"},
 		{"postgres://u@127.0.0.1/db", "postgres://u@127.0.0.1/db"},
-		{"postgres://u:hunter2@[::1/db", "(unparsable URL)"},
+		{"postgres://u:hunter2@[::1/db", hidden},
+		// Not URLs: never echoed, a password may sit where Redacted cannot see it.
+		{"u:hunter2@h/db", hidden},
+		{"root:hunter2@tcp(127.0.0.1:3306)/db", hidden},
 	} {
 		got := sqlserver.Redact(c.url)
 		assert.Check(t, is.Equal(got, c.want))

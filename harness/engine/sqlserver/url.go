@@ -19,11 +19,13 @@ func WithDatabase(rawURL, name string) (string, error) {
 	return u.String(), nil
 }
 
-// Redact returns rawURL with any password replaced by "xxxxx", for messages.
+// Redact returns rawURL with any password replaced by "xxxxx", for messages. What
+// is not a URL with a scheme and a host (a driver-style "root:pw@tcp(h)/db", say)
+// is not echoed at all: it may hold a password in a place Redacted cannot see.
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparsable URL)"
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		return "(URL not shown: want scheme://user:password@host:port/database)"
 	}
 	return u.Redacted()
 }
@@ -33,7 +35,7 @@ func Redact(rawURL string) string {
 func FamilyOfURL(rawURL string) (engine.Family, error) {
 	scheme, _, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return "", fmt.Errorf("server URL %q has no scheme: want postgres://… or mysql://…", Redact(rawURL))
+		return "", fmt.Errorf("server URL has no scheme: want postgres://… or mysql://…")
 	}
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
