@@ -66,6 +66,8 @@ type RunConfig struct {
 	UpdateScripts bool
 	// Progress is called as each script ends on an engine, one call at a time.
 	Progress func(Ran)
+
+	workRoot string // testscript.Params.WorkdirRoot, set by Run
 }
 
 // Run runs every file on every engine, as go test would (testscript.RunT with a
@@ -78,6 +80,17 @@ func Run(ctx context.Context, cfg RunConfig) []Ran {
 		par = runtime.NumCPU()
 	}
 	out := make([]Ran, len(cfg.Files)*len(cfg.Engines))
+	// The scripts' work dirs live under one root of the run's own, removed here
+	// even when an interrupted script is still running.
+	root, err := os.MkdirTemp("", engine.TempPattern)
+	if err != nil {
+		for i := range out {
+			out[i] = Ran{File: cfg.Files[i/len(cfg.Engines)], Engine: cfg.Engines[i%len(cfg.Engines)], Status: EnvFailed, Errors: []string{err.Error()}}
+		}
+		return out
+	}
+	defer os.RemoveAll(root)
+	cfg.workRoot = root
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -113,6 +126,9 @@ func ScriptName(file string) string {
 	return name
 }
 
+// interruptGrace is how long an interrupted script may take to wind down.
+const interruptGrace = 5 * time.Second
+
 func runOne(ctx context.Context, cfg RunConfig, file string, spec engine.Spec) Ran {
 	r := Ran{File: file, Name: ScriptName(file), Engine: spec}
 	if ctx.Err() != nil {
@@ -129,6 +145,7 @@ func runOne(ctx context.Context, cfg RunConfig, file string, spec engine.Spec) R
 		},
 	})
 	p.Files = []string{file}
+	p.WorkdirRoot = cfg.workRoot
 	p.UpdateScripts = cfg.UpdateScripts
 	start := time.Now()
 	done := make(chan struct{})
@@ -136,7 +153,21 @@ func runOne(ctx context.Context, cfg RunConfig, file string, spec engine.Spec) R
 		defer close(done)
 		testscript.RunT(top, p)
 	}()
-	<-done
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// Interrupted: give the script a moment to notice (its commands fail once
+		// ctx is done), but do not wait on a command that ignores it (an exec of a
+		// long-running program): the caller stops the engines, which takes the
+		// scratch databases with them, and exits.
+		select {
+		case <-done:
+		case <-time.After(interruptGrace):
+			r.Elapsed = time.Since(start)
+			r.Status, r.Errors = EnvFailed, []string{"interrupted: " + context.Cause(ctx).Error()}
+			return r
+		}
+	}
 	r.Elapsed = time.Since(start)
 
 	t := top.child

@@ -229,6 +229,7 @@ func (i *instance) initialize(ctx context.Context, s *setup, entry string) error
 	}
 	cmd := exec.CommandContext(ctx, bin, i.kind.initArgs(s)...)
 	cmd.Dir = i.dir
+	cmd.Env = serverEnv(i.dir)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = sysProcAttr(i.as, syscall.SIGKILL)
 	// The initializer may be a script running the server in bootstrap mode: stop the
@@ -265,6 +266,7 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 	procCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	cmd := exec.CommandContext(procCtx, i.in.server, i.kind.serverArgs(s)...)
 	cmd.Dir = i.dir
+	cmd.Env = serverEnv(i.dir)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = sysProcAttr(i.as, i.kind.stop)
 	cmd.Cancel = func() error { return cmd.Process.Signal(i.kind.stop) }
@@ -449,4 +451,17 @@ func tail(path, password string) string {
 
 func isNumeric(v string) bool {
 	return v != "" && strings.Trim(v, "0123456789.") == ""
+}
+
+// serverEnv is the environment of a server process: ours, with TMPDIR set to the
+// server's own dir. The server runs as an unprivileged user, which may not be able
+// to write to the TMPDIR straddle was given (InnoDB creates its temp files there).
+func serverEnv(dir string) []string {
+	env := []string{"TMPDIR=" + dir}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TMPDIR=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
