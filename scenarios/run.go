@@ -145,7 +145,14 @@ func runOne(ctx context.Context, cfg RunConfig, file string, spec engine.Spec) R
 		},
 	})
 	p.Files = []string{file}
-	p.WorkdirRoot = cfg.workRoot
+	// One root per script and engine: testscript names work dirs after the script,
+	// and the same script runs on several engines at once.
+	work, err := os.MkdirTemp(cfg.workRoot, "run-")
+	if err != nil {
+		r.Status, r.Errors = EnvFailed, []string{err.Error()}
+		return r
+	}
+	p.WorkdirRoot = work
 	p.UpdateScripts = cfg.UpdateScripts
 	start := time.Now()
 	done := make(chan struct{})
