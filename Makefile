@@ -2,7 +2,7 @@
 #
 #   make deps    install what a fresh Debian machine needs (apt packages, dockerd, local images)
 #   make test    run every test against real servers
-#   make bench   run the benchmarks (figures, not pass/fail)
+#   make bench   run the benchmarks (figures, not pass/fail; make bench-load: docs/load.md's)
 
 GO ?= go
 BIN := bin/straddle
@@ -18,7 +18,7 @@ export STRADDLE_IMAGE_MARIADB ?= straddle-local/mariadb:10.11
 
 APT_PACKAGES := postgresql postgresql-contrib mariadb-server mariadb-client docker.io debootstrap git ca-certificates
 
-.PHONY: all build straddle deps apt docker images test test-short bench vet fmt check clean
+.PHONY: all build straddle deps apt docker images test test-short bench bench-load vet fmt check clean
 
 all: build
 
@@ -57,6 +57,10 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./harness/...
+
+# bench-load: only the load-mode and fixture benchmarks (docs/load.md), about 4 minutes.
+bench-load:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./harness/runner/ ./harness/fixture/
 
 vet:
 	$(GO) vet ./...

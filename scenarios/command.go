@@ -76,6 +76,7 @@ func Commands() []Command {
 			Summary: "Declare a release's queries (a query file, a directory of them, or git:REV:PATH); they run from the next step on. -fresh runs each pass on a new connection instead of a long-lived pool.",
 			Run:     cmdWorkload},
 	}
+	cmds = append(cmds, loadCommands()...) // cmd_load.go
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds
 }

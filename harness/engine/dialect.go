@@ -84,10 +84,58 @@ type Dialect struct {
 	// LockTimeout sets the session's lock wait timeout to a number of milliseconds
 	// (format string taking an int).
 	LockTimeout string
+	// StartingUp holds the error codes a server answers with while it is still
+	// starting or recovering: worth waiting out, unlike a bad password.
+	StartingUp map[string]bool
 	// TransactionalDDL is true when DDL can run inside a transaction and roll back;
 	// false where every DDL statement commits on its own (MySQL/MariaDB), so traffic
 	// sees each intermediate statement of a step.
 	TransactionalDDL bool
+	// ImplicitNotNullDefault is true when ADD COLUMN … NOT NULL without a DEFAULT
+	// fills the existing rows with the type's implicit default ('' or 0) and succeeds
+	// (MySQL/MariaDB); false where it fails on a non-empty table (PostgreSQL 23502).
+	ImplicitNotNullDefault bool
+	// PositionalInsertPads is true when INSERT … VALUES without a column list and
+	// with fewer values than the table has columns fills the trailing columns with
+	// their defaults (PostgreSQL); false where it fails (MySQL 1136).
+	PositionalInsertPads bool
+
+	// Monitor is what a lock monitor reads while a step runs (lockmon.go).
+	Monitor LockMonitor
+}
+
+// Capability is a yes/no fact about a family's SQL behaviour. Scenario scripts test
+// capabilities with [cap:NAME], never engine names, so a new engine only needs its
+// dialect data filled in.
+type Capability struct {
+	Name string
+	Doc  string
+	Has  func(*Dialect) bool
+}
+
+// Capabilities lists every capability, sorted by name.
+var Capabilities = []Capability{
+	{"implicit-not-null-default", "ADD COLUMN … NOT NULL without DEFAULT succeeds on a non-empty table, filling existing rows with the type's implicit default (MySQL/MariaDB); without it the ALTER fails with not-null (PostgreSQL)",
+		func(d *Dialect) bool { return d.ImplicitNotNullDefault }},
+	{"positional-insert-pads", "INSERT … VALUES without a column list may give fewer values than the table has columns; the rest get their defaults (PostgreSQL); without it the insert fails with column-count (MySQL/MariaDB)",
+		func(d *Dialect) bool { return d.PositionalInsertPads }},
+	{"transactional-ddl", "DDL runs inside a transaction: a multi-statement step commits at once and rolls back on failure (PostgreSQL); without it every statement commits on its own and traffic sees each intermediate state (MySQL/MariaDB)",
+		func(d *Dialect) bool { return d.TransactionalDDL }},
+}
+
+// Has reports whether the family has the capability named name; the error lists
+// the known names when there is none by that name.
+func (d *Dialect) Has(name string) (bool, error) {
+	for _, c := range Capabilities {
+		if c.Name == name {
+			return c.Has(d), nil
+		}
+	}
+	names := make([]string, len(Capabilities))
+	for i, c := range Capabilities {
+		names[i] = c.Name
+	}
+	return false, fmt.Errorf("unknown capability %q (want one of %v)", name, names)
 }
 
 var dialects = map[Family]*Dialect{
@@ -113,13 +161,15 @@ var dialects = map[Family]*Dialect{
 			"40P01": ClassDeadlock,
 			"40001": ClassDeadlock,
 		},
-		VersionQuery:     "SHOW server_version",
-		CreateDatabase:   "CREATE DATABASE %s",
-		DropDatabase:     "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-		Quote:            func(s string) string { return `"` + s + `"` },
-		Placeholder:      func(n int) string { return "$" + strconv.Itoa(n) },
-		LockTimeout:      "SET lock_timeout = %d",
-		TransactionalDDL: true,
+		VersionQuery:         "SHOW server_version",
+		CreateDatabase:       "CREATE DATABASE %s",
+		DropDatabase:         "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		Quote:                func(s string) string { return `"` + s + `"` },
+		Placeholder:          func(n int) string { return "$" + strconv.Itoa(n) },
+		LockTimeout:          "SET lock_timeout = %d",
+		TransactionalDDL:     true,
+		StartingUp:           map[string]bool{"57P03": true, "57P01": true, "57P02": true}, // starting up, or an init server shutting down
+		PositionalInsertPads: true,
 	},
 	MySQL: {
 		Family: MySQL,
@@ -146,12 +196,14 @@ var dialects = map[Family]*Dialect{
 			"1969": ClassStatementTimeout, // MariaDB: max_statement_time exceeded
 			"1213": ClassDeadlock,
 		},
-		VersionQuery:   "SELECT VERSION()",
-		CreateDatabase: "CREATE DATABASE %s",
-		DropDatabase:   "DROP DATABASE IF EXISTS %s",
-		Quote:          func(s string) string { return "`" + s + "`" },
-		Placeholder:    func(int) string { return "?" },
-		LockTimeout:    "SET SESSION lock_wait_timeout = GREATEST(1, CEIL(%d / 1000)), SESSION innodb_lock_wait_timeout = GREATEST(1, CEIL(%[1]d / 1000))",
+		VersionQuery:           "SELECT VERSION()",
+		StartingUp:             map[string]bool{"1053": true}, // server shutdown in progress (an init server)
+		CreateDatabase:         "CREATE DATABASE %s",
+		DropDatabase:           "DROP DATABASE IF EXISTS %s",
+		Quote:                  func(s string) string { return "`" + s + "`" },
+		Placeholder:            func(int) string { return "?" },
+		LockTimeout:            "SET SESSION lock_wait_timeout = GREATEST(1, CEIL(%d / 1000)), SESSION innodb_lock_wait_timeout = GREATEST(1, CEIL(%[1]d / 1000))",
+		ImplicitNotNullDefault: true,
 	},
 }
 

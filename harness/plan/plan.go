@@ -172,6 +172,29 @@ func (o Override) Matches(b Boundary, rel Release, w Window) bool {
 // of shared/DESIGN.md; Overrides, later ones winning, replace cells of it.
 type Policy struct {
 	Overrides []Override
+	// Stalls says what a stall in a required cell is: a violation (the default)
+	// or a warning, reported but not fatal.
+	Stalls StallPolicy
+}
+
+// StallPolicy is what a stall (a query a step held up beyond the stall
+// threshold) in a required cell counts as.
+type StallPolicy string
+
+const (
+	StallViolation StallPolicy = ""        // the default: downtime breaks the verdict
+	StallWarning   StallPolicy = "warning" // reported, not fatal
+)
+
+// ParseStallPolicy returns the stall policy named s ("violation" or "warning").
+func ParseStallPolicy(s string) (StallPolicy, error) {
+	switch s {
+	case "violation":
+		return StallViolation, nil
+	case string(StallWarning):
+		return StallWarning, nil
+	}
+	return "", fmt.Errorf("unknown stall policy %q (want violation or warning)", s)
 }
 
 // Requirement returns what the policy asks of rel at boundary b of rollout r, in

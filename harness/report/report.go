@@ -19,6 +19,10 @@ type Options struct {
 	Timings bool
 	// Color adds ANSI colors to the text report. Ignored by the other formats.
 	Color bool
+	// Latency adds, with Timings, a table of every release's executions and
+	// latency per boundary, window and query to the text report (latency.go).
+	// JSON always has them (with Timings), under each cell's "queries".
+	Latency bool
 }
 
 // Formats lists the report formats Render knows, in the order help shows them.
@@ -133,6 +137,8 @@ func qualifier(f verdict.Failure) string {
 		return ""
 	case f.Transient:
 		return "transient, not a violation"
+	case f.Kind == verdict.KindStall && f.Required:
+		return "warning, not a violation" // the stall policy says so
 	}
 	return "informational"
 }

@@ -125,6 +125,9 @@ func (p *textPrinter) run(run verdict.Run) {
 			p.line("  ", p.paint(ansiDim, "note:"), " ", oneLine(n))
 		}
 	}
+	if p.opts.Latency && p.opts.Timings {
+		p.latency(run) // latency.go
+	}
 }
 
 func (p *textPrinter) table(run verdict.Run) {
@@ -256,8 +259,8 @@ func (p *textPrinter) cell(b verdict.Boundary, c verdict.Cell) {
 	}
 	where := string(c.Release) + " at " + b.String()
 	what := when(f) + ": " + f.Query
-	if f.Transient {
-		what += " (transient, not a violation)"
+	if q := qualifier(f); f.Transient || (f.Kind == verdict.KindStall && q != "" && q != "informational") {
+		what += " (" + q + ")" // transient, or a stall the policy makes a warning
 	}
 	// "  FAIL " + where + ", " + what, or two lines when that is too wide.
 	if utf8.RuneCountInString(where+", "+what)+len(detailIndent) <= textWidth {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
@@ -96,6 +95,23 @@ type Config struct {
 	// Hooks run at each boundary once the step is applied and before the after
 	// window (scenario scripts use it to load fixtures between steps). Optional.
 	AfterStep func(ctx context.Context, b plan.Boundary) error
+	// Load turns on load mode (see Load): every release runs with concurrent
+	// clients through a before window, the step and an after window, with the
+	// settings given here (a release absent from a non-empty map gets the
+	// defaults). Empty keeps pass mode: Passes sequential passes after each step
+	// and one pass after another while it runs.
+	Load map[plan.Release]Load
+	// MaxStall is the stall threshold: a query of an Executor workload that a
+	// step holds up this long or longer beyond its usual latency, waiting for a
+	// lock the migration holds or is queued for, is recorded as a stall too
+	// (observe.KindStall) with the step's statement, the lock and its holder
+	// (stall.go). Zero turns stall detection off.
+	MaxStall time.Duration
+	// LockViews lets the lock monitor turn on better lock views on the server
+	// (engine.LockMonitor.LockViews). Set it only for servers straddle started.
+	LockViews bool
+
+	usual *usual // latencies outside steps, set by Open
 }
 
 // Rollout is a rollout in progress on one database: the migration connection and
@@ -109,6 +125,8 @@ type Rollout struct {
 	rollout  plan.Rollout
 	failed   bool
 	baseline bool
+	mon      *monitor // the lock monitor, opened at the first step with stall detection
+	monTried bool
 }
 
 // Open opens the migration connection for a rollout on cfg.DB. The caller must Close.
@@ -116,6 +134,8 @@ func Open(ctx context.Context, cfg Config) (*Rollout, error) {
 	if cfg.Passes == 0 {
 		cfg.Passes = 1
 	}
+	cfg.usual = &usual{max: map[waitKey]time.Duration{}}
+	cfg.Sink = usualSink{next: cfg.Sink, u: cfg.usual}
 	pool, err := cfg.DB.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open migration connection: %w", err)
@@ -134,6 +154,13 @@ func Open(ctx context.Context, cfg Config) (*Rollout, error) {
 
 // SetWorkloads replaces the releases' workloads for the following steps.
 func (r *Rollout) SetWorkloads(old, new Workload) { r.cfg.Old, r.cfg.New = old, new }
+
+// SetLoad replaces the load settings for the following steps (see Config.Load).
+func (r *Rollout) SetLoad(l map[plan.Release]Load) { r.cfg.Load = l }
+
+// SetMaxStall replaces the stall threshold for the following steps (see
+// Config.MaxStall).
+func (r *Rollout) SetMaxStall(d time.Duration) { r.cfg.MaxStall = d }
 
 // Boundary is the boundary reached last.
 func (r *Rollout) Boundary() plan.Boundary { return r.current }
@@ -182,7 +209,7 @@ func (r *Rollout) Step(ctx context.Context, s Step) error {
 	}
 	b := plan.Boundary{Index: len(r.rollout), Phase: phase, Step: name}
 	s.Boundary = b
-	ok, err := runStep(ctx, r.cfg, r.ap, s)
+	ok, err := runStep(ctx, r.cfg, r.ap, r.monitor(ctx), r.current, s)
 	if err != nil {
 		return err
 	}
@@ -228,9 +255,25 @@ func (r *Rollout) Exec(ctx context.Context, stmts []Statement) error {
 	return nil
 }
 
-// Close releases the migration connection.
+// monitor returns the lock monitor when stall detection is on, opening it the first
+// time; nil when the server offers no view it can read.
+func (r *Rollout) monitor(ctx context.Context) *monitor {
+	if r.cfg.MaxStall <= 0 || r.cfg.NoDuring || r.monTried {
+		return r.mon
+	}
+	r.monTried = true
+	lm := r.ap.dialect.Monitor
+	var id int64
+	if lm.SessionID != "" {
+		_ = r.ap.conn.QueryRowContext(ctx, lm.SessionID).Scan(&id) // 0: holders are named, not the migration
+	}
+	r.mon = openMonitor(ctx, r.pool, lm, id, r.cfg.LockViews)
+	return r.mon
+}
+
+// Close releases the migration connection (and the lock monitor's).
 func (r *Rollout) Close() error {
-	err := r.ap.conn.Close()
+	err := errors.Join(r.mon.close(), r.ap.conn.Close())
 	return errors.Join(err, r.pool.Close())
 }
 
@@ -254,49 +297,127 @@ func Run(ctx context.Context, cfg Config) (plan.Rollout, error) {
 	return r.Boundaries(), r.Finish(ctx)
 }
 
-// runStep applies s while both releases loop over their workloads.
-func runStep(ctx context.Context, cfg Config, ap *applier, s Step) (bool, error) {
-	var stmt atomic.Int32
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var envErr error
-	if !cfg.NoDuring {
-		started := make(chan struct{}, 2)
-		n := 0
-		for _, rw := range releases(cfg, s.Boundary) {
-			n++
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				at := At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During,
-					Statement: func() int { return int(stmt.Load()) }, Stop: stop}
-				first := true
-				for !at.Stopped() && ctx.Err() == nil {
-					if first {
-						started <- struct{}{}
-						first = false
-					}
-					if err := rw.w.Pass(ctx, at, cfg.Sink); err != nil {
-						mu.Lock()
-						envErr = errors.Join(envErr, fmt.Errorf("%s release during %s: %w", rw.rel, s.Boundary, err))
-						mu.Unlock()
-						return
-					}
-				}
-			}()
+// runStep applies s while both releases run: in pass mode one pass after another
+// from just before the step begins until it ends; in load mode with their clients
+// through a before window, the step, and until it ends.
+func runStep(ctx context.Context, cfg Config, ap *applier, mon *monitor, prev plan.Boundary, s Step) (bool, error) {
+	prog := &progress{}
+	if cfg.NoDuring {
+		return ap.apply(ctx, cfg, s, prog)
+	}
+	during := At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.current}
+	type live struct {
+		w    Workload
+		l    Load
+		win  *window
+		c    *clients
+		sink observe.Sink // during the step
+		// before is set for a release in load mode that runs at the previous
+		// boundary: its clients start in the before window and go on into the
+		// step. The others start with the step.
+		before bool
+		rel    plan.Release
+	}
+	var ls []*live
+	var before time.Duration
+	for _, rw := range releases(cfg, s.Boundary) {
+		lv := &live{w: rw.w, rel: rw.rel, sink: cfg.Sink}
+		if _, ok := rw.w.(Executor); ok && cfg.MaxStall > 0 {
+			lv.sink = &stallSink{next: cfg.Sink, max: cfg.MaxStall, prog: prog, mon: mon, step: s, usual: cfg.usual}
 		}
-		for range n { // traffic is live before the step begins
-			<-started
+		var load bool
+		lv.l, load = loadOf(cfg, rw.rel)
+		if !load {
+			lv.l, lv.w = Load{Clients: 1}, passOnly{rw.w}
+		}
+		// The new release is not deployed at the baseline: no before window.
+		if load && runsAt(prev, rw.rel) {
+			lv.before = true
+			before = max(before, lv.l.Duration)
+			lv.win = newWindow(At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.Before}, cfg.Sink)
+			lv.c = startClients(ctx, lv.w, lv.l, lv.win)
+		}
+		ls = append(ls, lv)
+	}
+	stopAll := func() error {
+		var errs []error
+		for _, lv := range ls {
+			if lv.c == nil {
+				continue
+			}
+			if _, err := lv.c.stop(); err != nil {
+				errs = append(errs, fmt.Errorf("%s release during %s: %w", lv.rel, s.Boundary, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	if before > 0 { // load mode: the before window, then the same clients go on into the step
+		var cs []*clients
+		for _, lv := range ls {
+			if lv.c != nil {
+				cs = append(cs, lv.c)
+			}
+		}
+		if err := waitWindow(ctx, before, cs); err != nil {
+			return false, errors.Join(stopAll(), err)
 		}
 	}
-	ok, err := ap.apply(ctx, cfg, s, &stmt)
-	close(stop)
-	wg.Wait()
+	for _, lv := range ls {
+		if lv.before {
+			lv.win.set(during, lv.sink)
+			continue
+		}
+		lv.win = newWindow(during, lv.sink)
+		lv.c = startClients(ctx, lv.w, lv.l, lv.win)
+	}
+	for _, lv := range ls { // traffic is live before the step begins
+		select {
+		case <-lv.c.started:
+		case <-lv.c.failed:
+		case <-ctx.Done():
+		}
+	}
+	stopMon := mon.watch(ctx, prog)
+	ok, err := ap.apply(ctx, cfg, s, prog)
+	stopMon()
+	envErr := stopAll()
 	if err == nil {
 		err = envErr
 	}
 	return ok, err
+}
+
+// waitWindow waits d, or until ctx ends or some release's traffic fails (that
+// failure is returned when its clients stop).
+func waitWindow(ctx context.Context, d time.Duration, cs []*clients) error {
+	failed := make(chan struct{}, len(cs))
+	done := make(chan struct{})
+	defer close(done)
+	for _, c := range cs {
+		go func() {
+			select {
+			case <-c.failed:
+				failed <- struct{}{}
+			case <-done:
+			}
+		}()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-failed:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// passOnly hides a workload's Executor method: pass mode drives whole passes.
+type passOnly struct{ w Workload }
+
+func (p passOnly) Pass(ctx context.Context, a At, sink observe.Sink) error {
+	return p.w.Pass(ctx, a, sink)
 }
 
 // after runs each release's passes in the after window, concurrently.
@@ -313,6 +434,12 @@ func after(ctx context.Context, cfg Config, b plan.Boundary) error {
 		go func() {
 			defer wg.Done()
 			at := At{Engine: cfg.Engine, Boundary: b, Window: plan.After}
+			if l, ok := loadOf(cfg, rw.rel); ok {
+				if _, err := Drive(ctx, rw.w, l, at, cfg.Sink); err != nil {
+					errs[i] = fmt.Errorf("%s release after %s: %w", rw.rel, b, err)
+				}
+				return
+			}
 			for range cfg.Passes {
 				if err := rw.w.Pass(ctx, at, cfg.Sink); err != nil {
 					errs[i] = fmt.Errorf("%s release after %s: %w", rw.rel, b, err)
@@ -328,6 +455,12 @@ func after(ctx context.Context, cfg Config, b plan.Boundary) error {
 type relWorkload struct {
 	rel plan.Release
 	w   Workload
+}
+
+// runsAt reports whether rel runs at boundary b: the new release is not deployed
+// at the baseline.
+func runsAt(b plan.Boundary, rel plan.Release) bool {
+	return rel != plan.New || b.Phase != plan.Baseline
 }
 
 // releases lists the workloads that run at b: the new release does not run at the
@@ -351,7 +484,7 @@ type applier struct {
 
 // apply applies s and records its outcome. ok is false when the step failed (a
 // finding); err is an environment failure.
-func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *atomic.Int32) (ok bool, err error) {
+func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress) (ok bool, err error) {
 	start := time.Now()
 	ev := observe.Event{Kind: observe.KindMigration, Engine: cfg.Engine, Boundary: s.Boundary, Outcome: observe.OK}
 	var failed error
@@ -384,10 +517,33 @@ func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *atomic.I
 	return failed == nil, nil
 }
 
+// ownLocks records which relations the step's transaction holds locks on after
+// statement k (monitor.go reads it to name the statement that took a lock).
+// Failures are ignored: it only sharpens reports.
+func (ap *applier) ownLocks(ctx context.Context, p *progress, k int) {
+	q := ap.dialect.Monitor.OwnLocks
+	if q == "" {
+		return
+	}
+	rows, err := ap.conn.QueryContext(ctx, q)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	var rels []string
+	for rows.Next() {
+		var r string
+		if rows.Scan(&r) == nil {
+			rels = append(rels, r)
+		}
+	}
+	p.holding(k, rels)
+}
+
 // statements runs s's statements, in one transaction where the dialect has
 // transactional DDL and the step allows it. It returns the 1-based index of the
 // statement that failed.
-func (ap *applier) statements(ctx context.Context, s Step, stmt *atomic.Int32) (int, error) {
+func (ap *applier) statements(ctx context.Context, s Step, stmt *progress) (int, error) {
 	tx := ap.dialect.TransactionalDDL && !s.NoTransaction && len(s.Statements) > 1
 	if tx {
 		if _, err := ap.conn.ExecContext(ctx, "BEGIN"); err != nil {
@@ -396,13 +552,16 @@ func (ap *applier) statements(ctx context.Context, s Step, stmt *atomic.Int32) (
 	}
 	for i, st := range s.Statements {
 		if stmt != nil {
-			stmt.Store(int32(i + 1))
+			stmt.begin(i + 1)
 		}
 		if _, err := ap.conn.ExecContext(ctx, st.SQL); err != nil {
 			if tx {
 				_, _ = ap.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 			}
 			return i + 1, err
+		}
+		if tx && stmt != nil {
+			ap.ownLocks(ctx, stmt, i+1)
 		}
 	}
 	if tx {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/migration"
@@ -27,6 +28,27 @@ type Config struct {
 	NoDuring bool
 	// Counter numbers {{n}} across the whole run; nil uses the process-wide one.
 	Counter workload.Counter
+	// Load turns on load mode: concurrent clients per release through before,
+	// during and after windows (runner.Config.Load). Empty keeps pass mode.
+	Load map[plan.Release]runner.Load
+	// MaxStall is the stall threshold (runner.Config.MaxStall): zero means
+	// runner.DefaultMaxStall, negative turns stall detection off.
+	MaxStall time.Duration
+}
+
+// maxIdle bounds the idle connections a release's pool keeps: more than any
+// sensible client count.
+const maxIdle = 256
+
+// maxStall resolves Config.MaxStall for the runner: zero is the default.
+func maxStall(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return runner.DefaultMaxStall
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // Session is a rollout in progress. Not safe for concurrent use.
@@ -56,6 +78,9 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]runner.Workload{}}
 	s.ro, err = runner.Open(ctx, runner.Config{
 		Engine: s.Engine(), DB: db, Sink: s.rec, Passes: cfg.Passes, NoDuring: cfg.NoDuring,
+		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall),
+		// The monitor may install lock views only on servers straddle started.
+		LockViews: cfg.Fleet.Provider().Name() != "dsn",
 	})
 	if err != nil {
 		_ = db.Drop(ctx)
@@ -103,7 +128,12 @@ func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
 		return err
 	}
 	s.pools = append(s.pools, pool)
-	var opts []workload.Option
+	// Keep every connection the release opens, as an application's pool does
+	// under steady load: their server-side prepared statements must outlive the
+	// steps (database/sql would keep only two idle ones between windows).
+	pool.SetMaxIdleConns(maxIdle)
+	// Tagged queries let the lock monitor tell which release waits for whom.
+	opts := []workload.Option{workload.WithTags()}
 	if s.cfg.Counter != nil {
 		opts = append(opts, workload.WithCounter(s.cfg.Counter))
 	}
@@ -122,8 +152,35 @@ func (s *Session) SetRelease(rel plan.Release, wl runner.Workload) {
 	s.ro.SetWorkloads(s.work[plan.Old], s.work[plan.New])
 }
 
-// passer adapts a workload runner to the rollout runner.
+// passer adapts a workload runner to the rollout runner, as a runner.Executor too
+// (load mode spreads its executions over clients).
 type passer struct{ r *workload.Runner }
+
+var _ runner.Executor = passer{}
+
+func (p passer) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
+	return p.r.Execute(ctx, workload.Where(at), sink, i)
+}
+
+var _ runner.Connector = passer{}
+
+// Connect gives a load-mode client a connection of its own (runner.Connector).
+func (p passer) Connect(ctx context.Context) (runner.Conn, error) {
+	c, err := p.r.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return client{c}, nil
+}
+
+// client adapts a workload client to the rollout runner.
+type client struct{ c *workload.Client }
+
+func (c client) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
+	return c.c.Execute(ctx, workload.Where(at), sink, i)
+}
+
+func (c client) Close() error { return c.c.Close() }
 
 func (p passer) Pass(ctx context.Context, at runner.At, sink observe.Sink) error {
 	return p.r.Pass(ctx, workload.Where(at), sink)
@@ -159,6 +216,23 @@ func (s *Session) Apply(ctx context.Context, st runner.Step) error {
 	s.steps++
 	return s.env(err)
 }
+
+// SetLoad replaces the load settings from the next step on (Config.Load); an
+// empty map goes back to pass mode.
+func (s *Session) SetLoad(l map[plan.Release]runner.Load) {
+	s.cfg.Load = l
+	s.ro.SetLoad(l)
+}
+
+// SetMaxStall replaces the stall threshold from the next step on (Config.MaxStall).
+func (s *Session) SetMaxStall(d time.Duration) {
+	s.cfg.MaxStall = d
+	s.ro.SetMaxStall(maxStall(d))
+}
+
+// Config returns the session's configuration as it stands (load settings and
+// stall threshold included).
+func (s *Session) Config() Config { return s.cfg }
 
 // Check runs both releases again at the current boundary.
 func (s *Session) Check(ctx context.Context) error { return s.env(s.ro.Check(ctx)) }

@@ -218,6 +218,9 @@ func decideCell(in RunInput, b, prev plan.Boundary, rel plan.Release, cells []ob
 		}
 		c.Executions += oc.Count
 		hist.Merge(&oc.Latency)
+		if oc.Count > 0 {
+			c.Queries = append(c.Queries, queryLatency(oc))
+		}
 		w := oc.Key.Window
 		var req plan.Requirement
 		switch w {
@@ -238,7 +241,9 @@ func decideCell(in RunInput, b, prev plan.Boundary, rel plan.Release, cells []ob
 				Required: req == plan.Required, Transient: isTransient(f.Class),
 				Statement: f.Statement, Holder: f.Holder, Output: f.Output,
 			}
-			out.Violation = out.Required && !out.Transient
+			// A stall is a warning, not a violation, when the policy says so.
+			out.Violation = out.Required && !out.Transient &&
+				!(f.Outcome == observe.Stalled && in.Policy.Stalls == plan.StallWarning)
 			if f.Outcome == observe.Stalled {
 				wait := ms(f.Latency)
 				out.WaitMS = &wait

@@ -222,8 +222,12 @@ type Cell struct {
 	Overridden bool  `json:"overridden,omitempty"`
 	Executions int64 `json:"executions"`
 	// Latency summarizes the executions. It is a timing: nil in deterministic output.
-	Latency  *Latency  `json:"latency,omitempty"`
-	Failures []Failure `json:"failures"` // by first occurrence, then window
+	Latency *Latency `json:"latency,omitempty"`
+	// Queries breaks the executions down by window (before, during, after the
+	// step) and query, in that order. Counts depend on timing in load mode, so
+	// like Latency it is left out of deterministic output.
+	Queries  []QueryLatency `json:"queries,omitempty"`
+	Failures []Failure      `json:"failures"` // by first occurrence, then window
 }
 
 // Violations counts c's violations, as Result.Violations lists them.
@@ -323,7 +327,7 @@ func (r *Result) WithoutTimings() *Result {
 			b.Migration.DurationMS = nil
 			cells := make(Releases, len(b.Releases))
 			for k, c := range b.Releases {
-				c.Latency = nil
+				c.Latency, c.Queries = nil, nil
 				fs := make([]Failure, len(c.Failures))
 				for l, f := range c.Failures {
 					f.WaitMS = nil

@@ -173,6 +173,9 @@ type Arg struct {
 
 // Value returns the Go value to bind for the execution numbered n.
 func (a Arg) Value(n int64) any {
+	if a.Kind == ArgInt && a.Text == "{{n}}" {
+		return n // the common case, on the load driver's hot path
+	}
 	s := a.expand(n)
 	switch a.Kind {
 	case ArgNull:

@@ -88,6 +88,9 @@ type Runner struct {
 	family  engine.Family
 	counter Counter
 	queries []runQuery
+	tag     bool      // prefix each query with its Tag (WithTags)
+	execs   []execRef // the executions of one pass, in order (Execute)
+	kill    *killer   // interrupts statements run without a cancellable context (kill.go)
 
 	mu  sync.Mutex
 	gen map[string]*Generated // mu protects gen: generated arguments by query name
@@ -120,7 +123,14 @@ func NewRunner(w *Workload, db *sql.DB, family engine.Family, opts ...Option) (*
 		if err != nil {
 			return nil, plan.Errorf(q.File, q.Line, "%v", err)
 		}
+		if r.tag {
+			text = Tag(w.Release, q.Name) + " " + text
+		}
 		r.queries = append(r.queries, runQuery{q: q, sql: text, order: order, reads: q.ReadsRows()})
+	}
+	r.execs = executions(r.queries)
+	if !w.FreshConnections { // a fresh connection per pass: nothing to remember
+		r.kill = newKiller(db, family)
 	}
 	return r, nil
 }
@@ -228,7 +238,7 @@ func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg
 	}
 	ev := r.event(rq, where)
 	start := time.Now()
-	res, err := run(ctx, ex, rq, args)
+	res, err := r.kill.run(ctx, ex, rq, args)
 	ev.Latency = time.Since(start)
 	if where.Statement != nil {
 		ev.Statement = where.Statement()
@@ -256,6 +266,9 @@ func run(ctx context.Context, ex execer, rq *runQuery, args []any) (result, erro
 			return result{}, err
 		}
 		return result{rows: n}, nil
+	}
+	if res, ok, err := queryDirect(ctx, ex, rq, args); ok {
+		return res, err
 	}
 	rows, err := ex.QueryContext(ctx, rq.sql, args...)
 	if err != nil {

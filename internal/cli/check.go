@@ -44,6 +44,7 @@ type checkFlags struct {
 	passes     int
 	noDuring   bool
 	timings    bool
+	traffic    loadFlags // load_flags.go
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -60,6 +61,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.name, "name", "", "`NAME` of the check in reports (default: the --migrations path)")
 	fs.IntVar(&f.passes, "passes", 1, "`N` runs of each release's workload after each step")
 	fs.BoolVar(&f.noDuring, "no-during", false, "run the workloads only between steps, not while a step is applied")
+	f.traffic.register(fs)
 	fs.BoolVar(&f.timings, "timings", true, "include measured durations in the report (-timings=false for output that can be compared from run to run)")
 }
 
@@ -96,7 +98,7 @@ func (f *checkFlags) validate(args []string) error {
 			return fmt.Errorf("--format-migrations: %w", err)
 		}
 	}
-	return nil
+	return f.traffic.validate()
 }
 
 // familyInputs are the parsed inputs for the engines of one family.
@@ -170,7 +172,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 
 	res := verdict.Decide(runs)
-	opts := report.Options{Timings: f.timings}
+	opts := report.Options{Timings: f.timings, Latency: f.traffic.latency}
 	if f.out == "" {
 		opts.Color = f.format == "text" && isTerminal(e.stdout)
 		if err := report.Render(e.stdout, f.format, res, opts); err != nil {
@@ -267,6 +269,7 @@ func (f *checkFlags) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spe
 		sess = s
 		for _, rel := range []plan.Release{plan.Old, plan.New} {
 			if w := in.queries[rel]; w != nil {
+				w.FreshConnections = f.traffic.freshFor(rel)
 				if err := s.SetWorkload(ctx, w); err != nil {
 					return err
 				}
@@ -282,6 +285,7 @@ func (f *checkFlags) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spe
 	cfg := session.Config{
 		Scenario: f.scenario(sp.Family()), Spec: sp, Fleet: fleet,
 		Passes: f.passes, NoDuring: f.noDuring,
+		Load: f.traffic.session(), MaxStall: f.traffic.stall(), Policy: f.traffic.policy(),
 	}
 	run, err := session.Run(ctx, cfg, steps, setup)
 	if err != nil {

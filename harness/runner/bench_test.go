@@ -1,0 +1,294 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/workload"
+)
+
+// The load benchmarks compare straddle's load driver with the reference tools on
+// the same server, on the same machine, in the same run: each b.Loop iteration
+// runs every contender once, in turn, for benchWindow, and the metrics are medians
+// of the per-iteration ratios, so that load from other processes spreads evenly.
+// Run them with `make bench`; docs/load.md explains the figures.
+
+// benchWindow is how long each contender runs per turn
+// (STRADDLE_BENCH_SECONDS overrides it; whole seconds, pgbench -T takes those).
+func benchWindow() time.Duration {
+	if s, err := strconv.Atoi(os.Getenv("STRADDLE_BENCH_SECONDS")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return time.Second
+}
+
+// benchTurns is how many turns each contender gets per b.Loop iteration, in
+// ABBA order so that neither always runs first.
+const benchTurns = 4
+
+// benchClients is the client count of every contender (pgbench -c 4 -j 2).
+const benchClients = 4
+
+// discard is a sink that drops every event: recording off.
+type discard struct{}
+
+func (discard) Record(observe.Event) {}
+
+// run is one turn of a contender: its throughput and the CPU time it used per
+// execution, in µs (client side only: the server's share is the same for both).
+type run struct{ tps, cpuUS float64 }
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// drive runs rel with benchClients clients for d.
+func drive(b *testing.B, rel runner.Workload, d time.Duration, sink observe.Sink) run {
+	b.Helper()
+	start, cpu := time.Now(), cpuTime()
+	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: benchClients, Duration: d},
+		runner.At{Engine: "bench", Boundary: during, Window: plan.After}, sink)
+	if err != nil {
+		b.Fatal(err)
+	}
+	used := cpuTime() - cpu
+	return run{float64(n) / time.Since(start).Seconds(), float64(used.Microseconds()) / float64(max(n, 1))}
+}
+
+// duel runs a and z in turns (ABBA) and returns every turn of each, in order.
+func duel(a, z func() run) (as, zs []run) {
+	for k := range benchTurns {
+		if k%2 == 0 {
+			as, zs = append(as, a()), append(zs, z())
+		} else {
+			zs, as = append(zs, z()), append(as, a())
+		}
+	}
+	return as, zs
+}
+
+// report adds the medians of a duel to b's metrics: each side's throughput and
+// CPU per execution, and the median of the per-turn throughput ratios a/z.
+func report(b *testing.B, aName, zName, ratioName string, as, zs []run) {
+	var at, zt, ac, zc, r []float64
+	for i := range as {
+		at, zt = append(at, as[i].tps), append(zt, zs[i].tps)
+		ac, zc = append(ac, as[i].cpuUS), append(zc, zs[i].cpuUS)
+		r = append(r, as[i].tps/zs[i].tps)
+	}
+	b.ReportMetric(median(at), aName+"-tps")
+	b.ReportMetric(median(zt), zName+"-tps")
+	b.ReportMetric(median(ac), aName+"-cpu-µs/op")
+	b.ReportMetric(median(zc), zName+"-cpu-µs/op")
+	b.ReportMetric(median(r), ratioName)
+	b.Logf("%s/%s = %.3f (turns: %.3f)", aName, zName, median(r), r)
+}
+
+// tool runs a reference tool and returns its output and the CPU time it used;
+// the password goes in env, never on the command line.
+func tool(b *testing.B, env []string, name string, args ...string) (string, time.Duration) {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s: %v\n%s", name, err, out.String())
+	}
+	return out.String(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+func needTool(b *testing.B, name string) string {
+	b.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		b.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// dsnParts splits a database URL into what command-line clients take.
+func dsnParts(b *testing.B, db engine.Database) (host, port, user, password, name string) {
+	b.Helper()
+	u, err := url.Parse(db.DSN())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pw, _ := u.User.Password()
+	return u.Hostname(), u.Port(), u.User.Username(), pw, db.Name()
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+var (
+	pgbenchTPS = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+	pgbenchTx  = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)
+)
+
+// releaseOn parses a query file into a release on pool.
+func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) release {
+	b.Helper()
+	qs, err := workload.Parse("bench.sql", []byte(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := workload.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs}, pool, f, workload.WithTags())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return release{r}
+}
+
+// pgbenchSelect is pgbench -S's query (select-only: one account by primary key),
+// the account number taken from the execution number instead of random().
+const pgbenchSelect = "-- name: GetBalance :one\n-- args: {{n}}\nSELECT abalance FROM pgbench_accounts WHERE aid = $1::int % 100000 + 1;\n"
+
+// BenchmarkLoadVsPgbench: straddle's load driver running pgbench -S's query with
+// 4 clients against pgbench -S -c 4 -j 2 on the same server, in turns.
+//
+// pgbench -S uses the simple protocol by default. straddle runs queries the way
+// applications do, through pgx's statement cache (extended protocol, prepared
+// once per connection), so the like-for-like comparison is with pgbench -M
+// prepared: ratio-prepared. ratio-simple compares a straddle pool in pgx's
+// simple-protocol mode (default_query_exec_mode=simple_protocol) with default
+// pgbench -S.
+func BenchmarkLoadVsPgbench(b *testing.B) {
+	pgbench := needTool(b, "pgbench")
+	db := testDB(b, "postgres")
+	host, port, user, pw, name := dsnParts(b, db)
+	env := []string{"PGPASSWORD=" + pw}
+	conn := []string{"-h", host, "-p", port, "-U", user}
+	tool(b, env, pgbench, append(append([]string{"-i", "-q", "-s", "1"}, conn...), name)...)
+	prepared := releaseOn(b, open(b, db), engine.Postgres, pgbenchSelect)
+	simplePool, err := sql.Open("pgx", db.DSN()+"&default_query_exec_mode=simple_protocol")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer simplePool.Close()
+	simple := releaseOn(b, simplePool, engine.Postgres, pgbenchSelect)
+	d := benchWindow()
+	pgb := func(mode string) func() run {
+		return func() run {
+			out, cpu := tool(b, env, pgbench, append(append([]string{"-S", "-c", "4", "-j", "2",
+				"-T", strconv.Itoa(int(d / time.Second)), "-M", mode}, conn...), name)...)
+			m, t := pgbenchTPS.FindStringSubmatch(out), pgbenchTx.FindStringSubmatch(out)
+			if m == nil || t == nil {
+				b.Fatalf("no tps in pgbench output:\n%s", out)
+			}
+			tps, _ := strconv.ParseFloat(m[1], 64)
+			n, _ := strconv.ParseFloat(t[1], 64)
+			return run{tps, float64(cpu.Microseconds()) / max(n, 1)}
+		}
+	}
+	var sp, pp, ss, ps []run
+	for b.Loop() {
+		a, z := duel(func() run { return drive(b, prepared, d, observe.NewRecorder()) }, pgb("prepared"))
+		sp, pp = append(sp, a...), append(pp, z...)
+		a, z = duel(func() run { return drive(b, simple, d, observe.NewRecorder()) }, pgb("simple"))
+		ss, ps = append(ss, a...), append(ps, z...)
+	}
+	report(b, "straddle", "pgbench-M-prepared", "ratio-prepared", sp, pp)
+	report(b, "straddle-simple", "pgbench-M-simple", "ratio-simple", ss, ps)
+}
+
+var slapSeconds = regexp.MustCompile(`Average number of seconds to run all queries: ([0-9.]+) seconds`)
+
+// BenchmarkLoadVsMariadbSlap: straddle's load driver running a single-row
+// primary-key SELECT with 4 clients against mariadb-slap running the same fixed
+// query with --concurrency=4, in turns. Both send it over the text protocol (a
+// query without arguments goes as is through go-sql-driver/mysql).
+// ratio-prepared is straddle with a bound argument instead, for reference:
+// database/sql then prepares, executes and closes a server-side statement each
+// time, as applications using it do.
+func BenchmarkLoadVsMariadbSlap(b *testing.B) {
+	slap := needTool(b, "mariadb-slap")
+	db := testDB(b, "mariadb")
+	pool := open(b, db)
+	execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)",
+		"INSERT INTO t SELECT seq, seq FROM seq_1_to_100000")
+	const fixed = "SELECT v FROM t WHERE id = 42"
+	text := releaseOn(b, pool, engine.MySQL, "-- name: Get :one\n"+fixed+";\n")
+	bound := releaseOn(b, pool, engine.MySQL, "-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100000 + 1;\n")
+	host, port, user, pw, name := dsnParts(b, db)
+	d := benchWindow()
+	queries := 20000 // calibrated below so that a slap run lasts about d
+	slapRun := func() run {
+		out, cpu := tool(b, []string{"MYSQL_PWD=" + pw}, slap, "-h", host, "-P", port, "-u", user,
+			"--create-schema="+name, "--no-drop", "--query="+fixed, "--concurrency=4", "--iterations=1",
+			"--number-of-queries="+strconv.Itoa(queries))
+		m := slapSeconds.FindStringSubmatch(out)
+		if m == nil {
+			b.Fatalf("no timing in mariadb-slap output:\n%s", out)
+		}
+		secs, _ := strconv.ParseFloat(m[1], 64)
+		r := run{float64(queries) / secs, float64(cpu.Microseconds()) / float64(queries)}
+		queries = int(r.tps * d.Seconds())
+		return r
+	}
+	slapRun()
+	var st, sl, sb, sl2 []run
+	for b.Loop() {
+		a, z := duel(func() run { return drive(b, text, d, observe.NewRecorder()) }, slapRun)
+		st, sl = append(st, a...), append(sl, z...)
+		a, z = duel(func() run { return drive(b, bound, d, observe.NewRecorder()) }, slapRun)
+		sb, sl2 = append(sb, a...), append(sl2, z...)
+	}
+	report(b, "straddle", "slap", "ratio", st, sl)
+	report(b, "straddle-prepared", "slap", "ratio-prepared", sb, sl2)
+}
+
+// BenchmarkRecordingOverhead: the same load with observation recording on (the
+// recorder: per-cell histograms) and off (a sink that drops events), in turns.
+// overhead-% is how much lower throughput is with recording on (median of the
+// per-turn figures; negative is noise).
+func BenchmarkRecordingOverhead(b *testing.B) {
+	for _, spec := range []string{"postgres", "mariadb"} {
+		b.Run(spec, func(b *testing.B) {
+			db := testDB(b, spec)
+			pool := open(b, db)
+			execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)")
+			for i := 0; i < 100; i++ {
+				execSQL(b, pool, fmt.Sprintf("INSERT INTO t VALUES (%d, %d)", i+1, i))
+			}
+			rel := releaseOn(b, pool, db.Family(), "-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100 + 1;\n")
+			d := benchWindow()
+			var on, off []run
+			for b.Loop() {
+				a, z := duel(func() run { return drive(b, rel, d, observe.NewRecorder()) },
+					func() run { return drive(b, rel, d, discard{}) })
+				on, off = append(on, a...), append(off, z...)
+			}
+			var over []float64
+			for i := range on {
+				over = append(over, 100*(off[i].tps-on[i].tps)/off[i].tps)
+			}
+			report(b, "recording-on", "recording-off", "on/off", on, off)
+			b.ReportMetric(median(over), "overhead-%")
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package runner_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/engine/local"
+	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/workload"
+)
+
+// fleet starts one local server per spec for the whole package, on first use.
+var fleet = engine.NewFleet(local.New(local.Config{}))
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	if err := fleet.Stop(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "stop servers:", err)
+	}
+	cancel()
+	os.Exit(code)
+}
+
+// testDB returns a scratch database on a local server of spec, dropped when the
+// test ends; the test is skipped when the server's binaries are not installed.
+func testDB(t testing.TB, spec string) engine.Database {
+	t.Helper()
+	ctx := context.Background()
+	sp := engine.MustParseSpec(spec)
+	if err := fleet.Provider().(engine.Starter).Available(ctx, sp); err != nil {
+		t.Skipf("%s: %v", spec, err)
+	}
+	srv, err := fleet.Server(ctx, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := srv.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Drop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+// open returns a pool on db, closed when the test ends.
+func open(t testing.TB, db engine.Database) *sql.DB {
+	t.Helper()
+	pool, err := db.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	return pool
+}
+
+// execSQL runs statements on db, failing the test on error.
+func execSQL(t testing.TB, pool *sql.DB, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := pool.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// release is a workload runner as a runner.Workload, Executor and Connector, like
+// the session's adapter.
+type release struct{ r *workload.Runner }
+
+func (p release) Pass(ctx context.Context, at runner.At, sink observe.Sink) error {
+	return p.r.Pass(ctx, workload.Where(at), sink)
+}
+
+func (p release) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
+	return p.r.Execute(ctx, workload.Where(at), sink, i)
+}
+
+func (p release) Connect(ctx context.Context) (runner.Conn, error) {
+	c, err := p.r.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return client{c}, nil
+}
+
+type client struct{ c *workload.Client }
+
+func (c client) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
+	return c.c.Execute(ctx, workload.Where(at), sink, i)
+}
+
+func (c client) Close() error { return c.c.Close() }
+
+// newRelease parses a query file and returns its runner on a pool of its own,
+// with tags on.
+func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) release {
+	t.Helper()
+	qs, err := workload.Parse(string(rel)+".sql", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workload.Workload{Release: rel, Queries: qs}
+	r, err := workload.NewRunner(w, open(t, db), db.Family(), workload.WithTags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release{r}
+}

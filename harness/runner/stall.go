@@ -1,0 +1,108 @@
+package runner
+
+import (
+	"sync"
+	"time"
+
+	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
+)
+
+// DefaultMaxStall is the stall threshold sessions and the CLI use unless told
+// otherwise: a query of the old release held up this long by a migration step is
+// downtime in all but name.
+const DefaultMaxStall = time.Second
+
+// stallSink passes every event on and, for a query execution during the step that
+// took max or longer beyond its usual latency, records a stall event too: the
+// wait, the step's statement that was running when the query began, and the lock
+// and who held it. Where the lock monitor runs, a slow query is a stall only if
+// the monitor saw it wait for the migration (holding the lock, or queued ahead
+// for it): slowness from CPU or I/O contention shows in the latency figures, not
+// as a blocking finding. Without a working monitor, latency alone decides. Safe
+// for concurrent use (the recorder it wraps is).
+type stallSink struct {
+	next observe.Sink
+	max  time.Duration
+	prog *progress
+	mon  *monitor
+	step Step
+	// usual is each query's longest latency outside steps: the wait is what the
+	// step added beyond it.
+	usual *usual
+}
+
+var _ observe.Sink = (*stallSink)(nil)
+
+func (s *stallSink) Record(e observe.Event) {
+	s.next.Record(e)
+	if e.Kind != observe.KindQuery || e.Window != plan.During || e.Latency-s.usual.of(e.Release, e.Query) < s.max {
+		return
+	}
+	st := observe.Event{
+		Kind: observe.KindStall, Engine: e.Engine, Boundary: e.Boundary, Window: e.Window,
+		Release: e.Release, Query: e.Query, Outcome: observe.Stalled, Latency: e.Latency,
+	}
+	// The statement running when the query began to wait holds the lock (on
+	// PostgreSQL it keeps it to the end of the step's transaction).
+	began := time.Now().Add(-e.Latency)
+	w, seen, blind := s.mon.lookup(e.Release, e.Query)
+	if !blind && (!seen || w.held.Before(began)) {
+		return // the monitor watched, and this execution never waited for the step
+	}
+	st.Statement = s.prog.at(began)
+	if st.Statement == 0 && len(s.step.Statements) > 0 {
+		st.Statement = 1 // it began as the step began
+	}
+	// In a transaction a lock is held to the end of the step: the statement
+	// that took it, where known, is the one that held the query up.
+	if seen && w.holder.migration && w.relation != "" {
+		if k := s.prog.lockedBy(w.relation); k > 0 && k <= st.Statement {
+			st.Statement = k
+		}
+	}
+	if st.Statement > 0 && st.Statement <= len(s.step.Statements) {
+		st.SQL = s.step.Statements[st.Statement-1].SQL
+	}
+	if seen {
+		st.Holder = s.mon.describe(w, st.SQL)
+	}
+	s.next.Record(st)
+}
+
+// usual keeps, for each release's query, its longest latency outside steps (after
+// windows, before windows). A query that is slow by nature — a report that always
+// takes two seconds — is a stall only when a step holds it up by the threshold
+// beyond that. Safe for concurrent use; mu protects max.
+type usual struct {
+	mu  sync.Mutex
+	max map[waitKey]time.Duration
+}
+
+func (u *usual) of(rel plan.Release, query string) time.Duration {
+	if u == nil {
+		return 0
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.max[waitKey{rel, query}]
+}
+
+// usualSink records into next and remembers latencies outside steps in u.
+type usualSink struct {
+	next observe.Sink
+	u    *usual
+}
+
+func (s usualSink) Record(e observe.Event) {
+	s.next.Record(e)
+	if e.Kind != observe.KindQuery || e.Window == plan.During {
+		return
+	}
+	k := waitKey{e.Release, e.Query}
+	s.u.mu.Lock()
+	if e.Latency > s.u.max[k] {
+		s.u.max[k] = e.Latency
+	}
+	s.u.mu.Unlock()
+}

@@ -1,0 +1,86 @@
+package workload
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+)
+
+// queryDirect runs a query that reads rows through the driver's own connection
+// (database/sql's Conn.Raw) instead of DB.QueryContext. The result is the same —
+// the same connection from the same pool, the same driver, the same statement
+// cache, the same typed errors — minus database/sql's Rows machinery, which starts
+// a goroutine per query to watch the context: at the load driver's rates that is
+// a measurable share of the client's CPU, taken from the server it shares the
+// machine with. handled is false when the driver wants database/sql to prepare the
+// statement first (go-sql-driver/mysql with arguments: driver.ErrSkip) or the
+// connection turned out bad before anything ran; the caller then takes the usual
+// path, which retries on another connection.
+func queryDirect(ctx context.Context, ex execer, rq *runQuery, args []any) (res result, handled bool, err error) {
+	var c *sql.Conn
+	switch e := ex.(type) {
+	case *sql.Conn:
+		c = e
+	case *sql.DB:
+		if c, err = e.Conn(ctx); err != nil {
+			return result{}, false, nil // let the usual path report it
+		}
+		defer c.Close()
+	default:
+		return result{}, false, nil
+	}
+	skip := false
+	err = c.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			skip = true
+			return nil
+		}
+		nv := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		rows, err := q.QueryContext(ctx, rq.sql, nv)
+		if errors.Is(err, driver.ErrSkip) {
+			skip = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, err = readRows(rows)
+		return err
+	})
+	if skip || errors.Is(err, driver.ErrBadConn) {
+		return result{}, false, nil
+	}
+	return res, true, err
+}
+
+// readRows counts rows and keeps the first column of the first row, as run does.
+func readRows(rows driver.Rows) (result, error) {
+	defer rows.Close()
+	dest := make([]driver.Value, len(rows.Columns()))
+	var res result
+	for {
+		err := rows.Next(dest)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return res, err
+		}
+		if res.rows == 0 && len(dest) > 0 {
+			v := dest[0]
+			if b, ok := v.([]byte); ok {
+				v = bytes.Clone(b) // the driver may reuse its buffer
+			}
+			res.first, res.hasFirst = v, true
+		}
+		res.rows++
+	}
+	return res, rows.Close()
+}

@@ -1,0 +1,183 @@
+package workload
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
+)
+
+// tagPrefix starts the comment Tag puts in front of a tagged query.
+const tagPrefix = "/* straddle:"
+
+// Tag is the comment a runner made WithTags puts in front of each query:
+// "/* straddle:old:GetUser */". Servers show it in their activity views
+// (pg_stat_activity.query, information_schema.PROCESSLIST.INFO), which is how a
+// lock monitor tells which release's query is waiting.
+func Tag(rel plan.Release, query string) string {
+	return tagPrefix + string(rel) + ":" + query + " */"
+}
+
+// ParseTag reads the release and query name from the Tag at the start of sql
+// (after leading white space); ok is false when sql carries none.
+func ParseTag(sql string) (rel plan.Release, query string, ok bool) {
+	rest, found := strings.CutPrefix(strings.TrimLeft(sql, " \t\r\n"), tagPrefix)
+	if !found {
+		return "", "", false
+	}
+	body, _, found := strings.Cut(rest, " */")
+	if !found {
+		return "", "", false
+	}
+	r, q, found := strings.Cut(body, ":")
+	if !found || r == "" || q == "" {
+		return "", "", false
+	}
+	return plan.Release(r), q, true
+}
+
+// StripTag returns sql without its leading Tag.
+func StripTag(sql string) string {
+	t := strings.TrimLeft(sql, " \t\r\n")
+	if !strings.HasPrefix(t, tagPrefix) {
+		return sql
+	}
+	if _, rest, ok := strings.Cut(t, " */"); ok {
+		return strings.TrimLeft(rest, " ")
+	}
+	return sql
+}
+
+// WithTags prefixes every query the runner sends with its Tag, so that a lock
+// monitor can tell which release's query waits and what it waits for. The
+// statement text differs from the file's only by that comment.
+func WithTags() Option { return func(r *Runner) { r.tag = true } }
+
+// execRef is one execution of a pass: a query and its argument set (-1 for
+// generated arguments; 0 for a query without "-- args:" lines and without
+// placeholders).
+type execRef struct {
+	query int
+	set   int
+}
+
+// executions lists the executions of one pass in the order Pass runs them.
+func executions(qs []runQuery) []execRef {
+	var out []execRef
+	for i, rq := range qs {
+		switch {
+		case rq.q.NoArgs:
+			out = append(out, execRef{i, -1})
+		case len(rq.q.Args) == 0:
+			out = append(out, execRef{i, 0})
+		default:
+			for k := range rq.q.Args {
+				out = append(out, execRef{i, k})
+			}
+		}
+	}
+	return out
+}
+
+// Executions is the number of executions in one pass over the workload: one per
+// query and argument set that applies to the runner's family.
+func (r *Runner) Executions() int { return len(r.execs) }
+
+// Execute runs execution i mod Executions() of the workload — the executions a
+// Pass runs, in the same order — and records its event into sink, exactly as
+// Pass would. Load drivers call it from several goroutines with their own
+// execution numbers, so that concurrent clients share the workload's queries.
+// Safe for concurrent use. Its errors are those of Pass: ctx cancellation and
+// lost connections.
+func (r *Runner) Execute(ctx context.Context, where Where, sink observe.Sink, i int64) error {
+	return r.executeOn(ctx, nil, where, sink, i)
+}
+
+// Client is one load-mode client: it runs its executions on one connection of
+// the release's pool, held for as long as the client lives, as an application
+// worker under steady load keeps its connection busy. That skips the pool's
+// checkout for every execution, and the liveness check go-sql-driver/mysql makes
+// at each checkout (a syscall per statement). With FreshConnections each
+// execution still gets a new connection. Not safe for concurrent use; Close
+// returns the connection to the pool.
+type Client struct {
+	r *Runner
+	c *sql.Conn // nil with FreshConnections
+}
+
+// Client returns a client holding a connection of the pool. Its error wraps
+// ErrConnLost when no connection can be had.
+func (r *Runner) Client(ctx context.Context) (*Client, error) {
+	if r.w.FreshConnections {
+		return &Client{r: r}, nil
+	}
+	c, err := r.db.Conn(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
+	}
+	return &Client{r: r, c: c}, nil
+}
+
+// Execute is Runner.Execute on the client's connection.
+func (c *Client) Execute(ctx context.Context, where Where, sink observe.Sink, i int64) error {
+	return c.r.executeOn(ctx, c.c, where, sink, i)
+}
+
+// Close returns the client's connection to the pool.
+func (c *Client) Close() error {
+	if c.c == nil {
+		return nil
+	}
+	return c.c.Close()
+}
+
+// executeOn runs execution i on conn, or on the pool (a fresh connection with
+// FreshConnections) when conn is nil.
+func (r *Runner) executeOn(ctx context.Context, conn *sql.Conn, where Where, sink observe.Sink, i int64) error {
+	if len(r.execs) == 0 {
+		return nil
+	}
+	ref := r.execs[uint64(i)%uint64(len(r.execs))]
+	rq := &r.queries[ref.query]
+	var ex execer = r.db
+	if conn != nil {
+		ex = conn
+	} else if r.w.FreshConnections {
+		c, err := r.db.Conn(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
+		}
+		defer discard(c)
+		conn, ex = c, c
+	}
+	var set []Arg
+	switch {
+	case ref.set < 0:
+		g, ev, err := r.generated(ctx, conn, rq, where)
+		if err != nil {
+			return err
+		}
+		if ev != nil {
+			sink.Record(*ev)
+			return nil
+		}
+		set = g.Args
+	case len(rq.q.Args) > 0:
+		set = rq.q.Args[ref.set]
+	}
+	ev, err := r.execute(ctx, ex, rq, set, where)
+	if err != nil {
+		return err
+	}
+	sink.Record(ev)
+	return nil
+}

@@ -1,0 +1,60 @@
+package workload
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
+)
+
+// TestCancelInterruptsBlockedStatement: on MySQL/MariaDB statements run without a
+// cancellable context (kill.go); cancelling still stops one blocked on a lock, by
+// killing it on the server.
+func TestCancelInterruptsBlockedStatement(t *testing.T) {
+	db := testDatabase(t, engine.MySQL)
+	pool := openDB(t, db)
+	ctx := context.Background()
+	if _, err := pool.ExecContext(ctx, "CREATE TABLE t (id int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	locker, err := pool.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	if _, err := locker.ExecContext(ctx, "LOCK TABLES t WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	defer locker.ExecContext(ctx, "UNLOCK TABLES")
+
+	qs, err := Parse("old.sql", []byte("-- name: Count :one\nSELECT count(*) FROM t;\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(&Workload{Release: plan.Old, Queries: qs}, openDB(t, db), engine.MySQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.kill == nil {
+		t.Fatal("no killer on mysql")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = r.Execute(cctx, Where{Engine: "mariadb", Window: plan.After}, observe.NewRecorder(), 0)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+		t.Fatalf("Execute = %v after %v, want the deadline soon after 300ms", err, time.Since(start))
+	}
+	// The statement is gone from the server too.
+	var n int
+	if err := pool.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT count(*) FROM t%'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d statements still waiting on the server", n)
+	}
+}
