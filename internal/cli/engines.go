@@ -211,16 +211,29 @@ func runEngines(ctx context.Context, e *env, args []string) error {
 
 func runPrune(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "engines")
-	all := fs.Bool("all", false, "remove every straddle container, also those of runs still alive")
+	all := fs.Bool("all", false, "also remove what runs still alive started")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	removed, err := docker.New(docker.Config{}).Prune(ctx, *all)
+	// Containers of dead runs (docker), then servers and temp dirs of dead runs
+	// (local): what a run killed with SIGKILL could not clean up itself.
+	var errs []error
+	var removed []string
+	dk := docker.New(docker.Config{})
+	if dk.Available(ctx, engine.Spec{Flavor: engine.FlavorPostgres}) == nil {
+		r, err := dk.Prune(ctx, *all)
+		removed, errs = append(removed, r...), append(errs, err)
+	}
+	r, err := local.New(local.Config{}).Prune(ctx, *all)
+	removed, errs = append(removed, r...), append(errs, err)
 	for _, r := range removed {
 		fmt.Fprintln(e.stdout, "removed", r)
 	}
-	if err == nil && len(removed) == 0 {
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if len(removed) == 0 {
 		fmt.Fprintln(e.stdout, "nothing to prune")
 	}
-	return err
+	return nil
 }

@@ -18,3 +18,5 @@ func sysProcAttr(*account, syscall.Signal) *syscall.SysProcAttr { return nil }
 func groupAlive(int) bool                                       { return false }
 func killGroup(int)                                             {}
 func signalGroup(int, syscall.Signal) error                     { return errNotUnix }
+
+func pidAlive(int) bool { return false }
