@@ -271,9 +271,27 @@ func (p *textPrinter) cell(b verdict.Boundary, c verdict.Cell) {
 	}
 	p.line(detailIndent, describe(f, p.opts.Timings))
 	p.output(f.Output)
-	if n := len(c.Failures) - 1; n > 0 {
-		p.line(detailIndent, "and ", plural(n, "more failure", "more failures"))
+	// Every other query that broke in the cell, so a reader sees the whole damage
+	// (a CI log is often all they get), not just the first failure.
+	if others := otherQueries(c, f); len(others) > 0 {
+		p.line(detailIndent, truncate("also "+strings.Join(others, ", "), textWidth-len(detailIndent)))
 	}
+}
+
+// otherQueries lists the cell's failing queries other than shown's, once each by
+// query and code, in order of first occurrence: "GetUser 42703".
+func otherQueries(c verdict.Cell, shown verdict.Failure) []string {
+	seen := map[string]bool{shown.Query + " " + shown.Code: true}
+	var out []string
+	for _, f := range c.Failures {
+		k := f.Query + " " + f.Code
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, strings.TrimSpace(k))
+	}
+	return out
 }
 
 // pad left-aligns s in w runes.
