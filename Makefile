@@ -5,6 +5,7 @@
 #   make bench   run the benchmarks (figures, not pass/fail; make bench-load: docs/load.md's)
 
 GO ?= go
+SHELL := /bin/bash
 BIN := bin/straddle
 
 # testcontainers-go: the reaper image can't be pulled here (and is often blocked in
@@ -49,8 +50,17 @@ docker:
 images: docker
 	@bash fixtures/images/build.sh
 
+# test: every test, verbose into $(TESTLOG); the terminal gets each package's result,
+# every skipped or failed test (with the failure's output), and the conformance and
+# SIGINT subtests per provider and engine, so a run shows what really ran.
+TESTLOG ?= $(CURDIR)/.cache/test.log
 test:
-	$(GO) test -count=1 -timeout 40m ./...
+	@mkdir -p $(dir $(TESTLOG))
+	@set -o pipefail; $(GO) test -count=1 -timeout 40m -v ./... > $(TESTLOG) 2>&1; status=$$?; \
+	grep -E -- '^(ok|FAIL|panic:)|^\s*--- (SKIP|FAIL)|^\s*--- PASS: (TestConformance|TestSIGINTLeavesNothing)/[^/]*/[^/]*\s' $(TESTLOG); \
+	if [ $$status -ne 0 ]; then echo; echo "== failures (full log: $(TESTLOG)) =="; grep -B3 -A40 -E -- '^\s*--- FAIL' $(TESTLOG) | head -300; fi; \
+	echo "tests: $$(grep -cE '^--- PASS' $(TESTLOG)) passed, $$(grep -cE '^--- FAIL' $(TESTLOG)) failed, $$(grep -cE '^--- SKIP' $(TESTLOG)) skipped"; \
+	exit $$status
 
 test-short:
 	$(GO) test -short -count=1 ./...

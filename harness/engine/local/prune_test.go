@@ -61,13 +61,15 @@ func TestPruneAfterKill(t *testing.T) {
 
 	assert.NilError(t, child.Process.Kill())
 	_ = child.Wait()
-	assert.Assert(t, len(serversIn(tmp)) > 0, "the server died with its owner: the test would prove nothing")
+	// On Linux the server usually follows its owner (a parent-death signal); its
+	// temp dir cannot, and a server may also outlive it: both are for Prune.
+	dirs, _ := filepath.Glob(filepath.Join(tmp, engine.TempPattern))
+	assert.Equal(t, len(dirs), 1, "no leftover to prune: the test would prove nothing")
 
 	removed, err = pruner.Prune(context.Background(), false)
 	assert.NilError(t, err)
 	assert.Equal(t, len(removed), 1, "removed: %v", removed)
 	t.Log(removed[0])
-	assert.Assert(t, strings.Contains(removed[0], "server pid"), removed[0])
 	deadline := time.Now().Add(10 * time.Second)
 	for len(serversIn(tmp)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
