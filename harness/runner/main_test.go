@@ -3,13 +3,11 @@ package runner_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/local"
+	"github.com/straddle-dev/straddle/harness/engine/enginetest"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
@@ -17,52 +15,21 @@ import (
 )
 
 // fleet starts one local server per spec for the whole package, on first use.
-var fleet = engine.NewFleet(local.New(local.Config{}))
+var fleet = enginetest.LocalFleet()
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	if err := fleet.Stop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "stop servers:", err)
-	}
-	cancel()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(enginetest.Main(m, fleet)) }
 
 // testDB returns a scratch database on a local server of spec, dropped when the
 // test ends; the test is skipped when the server's binaries are not installed.
 func testDB(t testing.TB, spec string) engine.Database {
 	t.Helper()
-	ctx := context.Background()
-	sp := engine.MustParseSpec(spec)
-	if err := fleet.Provider().(engine.Starter).Available(ctx, sp); err != nil {
-		t.Skipf("%s: %v", spec, err)
-	}
-	srv, err := fleet.Server(ctx, sp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := srv.CreateDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Drop(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
-	return db
+	return enginetest.Database(t, fleet, spec)
 }
 
 // open returns a pool on db, closed when the test ends.
 func open(t testing.TB, db engine.Database) *sql.DB {
 	t.Helper()
-	pool, err := db.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	return pool
+	return enginetest.Open(t, db)
 }
 
 // execSQL runs statements on db, failing the test on error.

@@ -2,7 +2,6 @@ package session_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/local"
+	"github.com/straddle-dev/straddle/harness/engine/enginetest"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/session"
@@ -18,17 +17,9 @@ import (
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
-var fleet = engine.NewFleet(local.New(local.Config{}))
+var fleet = enginetest.LocalFleet()
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	if err := fleet.Stop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "stop servers:", err)
-	}
-	cancel()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(enginetest.Main(m, fleet)) }
 
 // serverConnections counts the client connections the server has open, all
 // databases together, except the one asking.

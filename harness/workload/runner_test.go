@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -498,4 +499,14 @@ func TestPassClientError(t *testing.T) {
 	if diff := cmp.Diff([]string{"Bad error  other", "After ok"}, sink.summary()); diff != "" {
 		t.Errorf("events mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// freePort returns a loopback port nothing listens on (for the lost-connection test).
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
