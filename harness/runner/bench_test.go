@@ -19,6 +19,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -151,7 +152,7 @@ var (
 )
 
 // releaseOn parses a query file into a release on pool.
-func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) release {
+func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) runner.Workload {
 	b.Helper()
 	qs, err := workload.Parse("bench.sql", []byte(src))
 	if err != nil {
@@ -161,7 +162,7 @@ func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) release 
 	if err != nil {
 		b.Fatal(err)
 	}
-	return release{r}
+	return session.Adapt(r)
 }
 
 // pgbenchSelect is pgbench -S's query (select-only: one account by primary key),

@@ -10,6 +10,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -217,7 +218,7 @@ func TestLoadModeKeepsLongLivedSessions(t *testing.T) {
 			}
 			rec := observe.NewRecorder()
 			cfg := runner.Config{
-				Engine: "pg", DB: db, Sink: rec, Old: release{r},
+				Engine: "pg", DB: db, Sink: rec, Old: session.Adapt(r),
 				Load:  map[plan.Release]runner.Load{plan.Old: {Clients: 3, Duration: 150 * time.Millisecond}},
 				Steps: []runner.Step{{Phase: plan.Expand, Name: "add", Statements: []runner.Statement{{SQL: "ALTER TABLE u ADD COLUMN email text"}}}},
 			}

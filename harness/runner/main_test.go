@@ -8,9 +8,9 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/enginetest"
-	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -42,37 +42,9 @@ func execSQL(t testing.TB, pool *sql.DB, stmts ...string) {
 	}
 }
 
-// release is a workload runner as a runner.Workload, Executor and Connector, like
-// the session's adapter.
-type release struct{ r *workload.Runner }
-
-func (p release) Pass(ctx context.Context, at runner.At, sink observe.Sink) error {
-	return p.r.Pass(ctx, workload.Where(at), sink)
-}
-
-func (p release) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
-	return p.r.Execute(ctx, workload.Where(at), sink, i)
-}
-
-func (p release) Connect(ctx context.Context) (runner.Conn, error) {
-	c, err := p.r.Client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return client{c}, nil
-}
-
-type client struct{ c *workload.Client }
-
-func (c client) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
-	return c.c.Execute(ctx, workload.Where(at), sink, i)
-}
-
-func (c client) Close() error { return c.c.Close() }
-
 // newRelease parses a query file and returns its runner on a pool of its own,
 // with tags on.
-func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) release {
+func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) runner.Workload {
 	t.Helper()
 	qs, err := workload.Parse(string(rel)+".sql", []byte(src))
 	if err != nil {
@@ -83,5 +55,5 @@ func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return release{r}
+	return session.Adapt(r)
 }

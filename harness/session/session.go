@@ -152,6 +152,10 @@ func (s *Session) SetRelease(rel plan.Release, wl runner.Workload) {
 	s.ro.SetWorkloads(s.work[plan.Old], s.work[plan.New])
 }
 
+// Adapt makes a workload runner the rollout runner's Workload, with the optional
+// load-mode capabilities (runner.Executor, runner.Connector) it has.
+func Adapt(r *workload.Runner) runner.Workload { return passer{r} }
+
 // passer adapts a workload runner to the rollout runner, as a runner.Executor too
 // (load mode spreads its executions over clients).
 type passer struct{ r *workload.Runner }
