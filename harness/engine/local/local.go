@@ -29,10 +29,11 @@ type Config struct {
 	// User is the OS user servers run as when straddle runs as root. "" means the
 	// product's usual system user (postgres, mysql), else nobody.
 	User string
-	// TempDir is where per-server temp dirs are made; "" means os.TempDir() ($TMPDIR).
-	// The server's user must be able to reach it. A tmpfs (/dev/shm) with room for
-	// the data makes starts and scratch databases several times faster than a busy
-	// disk, even with fsync off (BenchmarkLocalStart, BenchmarkCreateDatabase).
+	// TempDir is where per-server temp dirs are made. "" means $TMPDIR when it is
+	// set, else memory (/dev/shm) when it has room, else os.TempDir(). The server's
+	// user must be able to reach it. A tmpfs makes starts and scratch databases
+	// several times faster than a busy disk, even with fsync off (BenchmarkLocalStart,
+	// BenchmarkCreateDatabase) — the docker provider puts its data on tmpfs too.
 	TempDir string
 	// Ready bounds the wait for a started server to accept connections; zero means
 	// 60s.
@@ -92,7 +93,7 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(p.cfg.TempDir, engine.TempPattern)
+	dir, err := os.MkdirTemp(p.tempRoot(), engine.TempPattern)
 	if err != nil {
 		return nil, fmt.Errorf("local %s: %w", spec, err)
 	}
@@ -464,4 +465,31 @@ func serverEnv(dir string) []string {
 		}
 	}
 	return env
+}
+
+// minMemFree is the free space a memory file system needs before servers go there.
+const minMemFree = 1 << 30
+
+// tempRoot is where server dirs go: Config.TempDir, else $TMPDIR, else memory when
+// it has room, else the system temp dir.
+func (p *Provider) tempRoot() string {
+	if p.cfg.TempDir != "" || os.Getenv("TMPDIR") != "" {
+		return p.cfg.TempDir
+	}
+	if m := memDir(minMemFree); m != "" {
+		return m
+	}
+	return ""
+}
+
+// tempRoots lists every place tempRoot may have chosen, for Prune.
+func (p *Provider) tempRoots() []string {
+	if p.cfg.TempDir != "" {
+		return []string{p.cfg.TempDir}
+	}
+	roots := []string{os.TempDir()}
+	if m := memDir(0); m != "" && m != os.TempDir() {
+		roots = append(roots, m)
+	}
+	return roots
 }

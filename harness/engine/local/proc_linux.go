@@ -44,3 +44,18 @@ func groupAlive(pgid int) bool {
 	}
 	return false
 }
+
+// memDir returns /dev/shm when it is a writable memory file system with at least
+// free bytes free, else "".
+func memDir(free uint64) string {
+	const shm = "/dev/shm"
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(shm, &st); err != nil {
+		return ""
+	}
+	const tmpfsMagic = 0x01021994
+	if st.Type != tmpfsMagic || st.Bavail*uint64(st.Bsize) < free || syscall.Access(shm, 2) != nil {
+		return ""
+	}
+	return shm
+}

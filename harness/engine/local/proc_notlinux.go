@@ -9,3 +9,6 @@ func setDeathSignal(*syscall.SysProcAttr, syscall.Signal) {}
 
 // groupAlive reports whether any process is left in process group pgid.
 func groupAlive(pgid int) bool { return anyInGroup(pgid) }
+
+// memDir: no known memory file system here.
+func memDir(uint64) string { return "" }

@@ -21,13 +21,13 @@ import (
 // with all). A server still running in it is stopped first. It returns what it
 // removed.
 func (p *Provider) Prune(ctx context.Context, all bool) ([]string, error) {
-	root := p.cfg.TempDir
-	if root == "" {
-		root = os.TempDir()
-	}
-	dirs, err := filepath.Glob(filepath.Join(root, engine.TempPattern))
-	if err != nil {
-		return nil, err
+	var dirs []string
+	for _, root := range p.tempRoots() {
+		d, err := filepath.Glob(filepath.Join(root, engine.TempPattern))
+		if err != nil {
+			return nil, err
+		}
+		dirs = append(dirs, d...)
 	}
 	var removed []string
 	var errs []error
