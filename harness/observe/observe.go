@@ -200,19 +200,9 @@ func (r *Recorder) Snapshot() Snapshot {
 			return a.Release > b.Release // old before new
 		}
 		if a.Window != b.Window {
-			return windowOrder(a.Window) < windowOrder(b.Window)
+			return a.Window.Order() < b.Window.Order()
 		}
 		return a.Query < b.Query
 	})
 	return s
-}
-
-func windowOrder(w plan.Window) int {
-	switch w {
-	case plan.Before:
-		return 0
-	case plan.During:
-		return 1
-	}
-	return 2
 }

@@ -67,6 +67,17 @@ const (
 	After  Window = "after"  // once the step was applied
 )
 
+// Order is the window's position around a step: before 0, during 1, after 2.
+func (w Window) Order() int {
+	switch w {
+	case Before:
+		return 0
+	case During:
+		return 1
+	}
+	return 2
+}
+
 // Boundary is the database state after a step (and the window during it). The
 // baseline boundary has Phase Baseline and Step "baseline".
 type Boundary struct {

@@ -256,7 +256,7 @@ func decideCell(in RunInput, b, prev plan.Boundary, rel plan.Release, cells []ob
 		if fs[i].first != fs[j].first {
 			return fs[i].first < fs[j].first
 		}
-		return windowOrder(fs[i].window) < windowOrder(fs[j].window)
+		return fs[i].window.Order() < fs[j].window.Order()
 	})
 	for _, l := range fs {
 		c.Failures = append(c.Failures, l.f)
@@ -319,18 +319,6 @@ func kindOf(o observe.Outcome) Kind {
 		return KindStall
 	}
 	return KindError
-}
-
-func windowOrder(w plan.Window) int {
-	switch w {
-	case plan.Before:
-		return 0
-	case plan.During:
-		return 1
-	case plan.After:
-		return 2
-	}
-	return 3
 }
 
 // ms converts d to milliseconds, rounded to the microsecond.

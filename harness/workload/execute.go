@@ -149,12 +149,9 @@ func (r *Runner) executeOn(ctx context.Context, conn *sql.Conn, where Where, sin
 	if conn != nil {
 		ex = conn
 	} else if r.w.FreshConnections {
-		c, err := r.db.Conn(ctx)
+		c, err := r.fresh(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
+			return err
 		}
 		defer discard(c)
 		conn, ex = c, c

@@ -160,12 +160,9 @@ func (r *Runner) Pass(ctx context.Context, where Where, sink observe.Sink) error
 	var ex execer = r.db
 	var conn *sql.Conn
 	if r.w.FreshConnections {
-		c, err := r.db.Conn(ctx)
+		c, err := r.fresh(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
+			return err
 		}
 		defer discard(c)
 		conn, ex = c, c
@@ -416,4 +413,17 @@ func asText(v any) (s string, null bool) {
 		return v.Format(time.RFC3339Nano), false
 	}
 	return fmt.Sprint(v), false
+}
+
+// fresh opens a new connection for FreshConnections; the caller discards it. An
+// error is ctx's, or wraps ErrConnLost.
+func (r *Runner) fresh(ctx context.Context) (*sql.Conn, error) {
+	c, err := r.db.Conn(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
+	}
+	return c, nil
 }
