@@ -27,6 +27,19 @@ const (
 	Stalled  Outcome = "stall"  // it waited longer than the stall threshold
 )
 
+// Session is the kind of connection a probe ran on.
+type Session string
+
+const (
+	// LongLived is the release's own connection, held from the first state the
+	// release runs in: its statements were prepared in earlier states, as a
+	// running instance's are.
+	LongLived Session = "long-lived"
+	// Fresh is a connection opened for the probe, whose statements are parsed
+	// against the schema as it is now, as a newly started instance's are.
+	Fresh Session = "new"
+)
+
 // Event is one observation. Producers fill what they know; the zero value of a field
 // means "not applicable".
 type Event struct {
@@ -50,6 +63,14 @@ type Event struct {
 	Holder string
 	// Output is kept for external command failures (truncated by the producer).
 	Output string
+	// Probe is set on the executions of a state probe: every query once on each
+	// kind of session (Session), at a state no statement is changing. Traffic
+	// (passes while a step runs, load clients) leaves it false.
+	Probe   bool
+	Session Session // the kind of connection of a probe; "" for traffic
+	// AfterStatement is k for a probe of the state after statement k of a step
+	// whose statements commit one by one (Window During); 0 otherwise.
+	AfterStatement int
 }
 
 // Sink receives events. Implementations are safe for concurrent use.
@@ -79,6 +100,11 @@ type Failure struct {
 	Holder    string
 	SQL       string
 	Output    string
+	// Probe, Session and AfterStatement are the event's (see Event): a failure
+	// seen by a probe and by traffic, or on both sessions, is two failures.
+	Probe          bool
+	Session        Session
+	AfterStatement int
 }
 
 // Cell aggregates the events of one CellKey.
@@ -118,7 +144,7 @@ type Recorder struct {
 
 // NewRecorder returns an empty recorder.
 func NewRecorder() *Recorder {
-	return &Recorder{cells: map[CellKey]*Cell{}, maxDistinct: 20}
+	return &Recorder{cells: map[CellKey]*Cell{}, maxDistinct: 64}
 }
 
 var _ Sink = (*Recorder)(nil)
@@ -154,7 +180,8 @@ func (r *Recorder) Record(e Event) {
 	}
 	for i := range c.Failures {
 		f := &c.Failures[i]
-		if f.Outcome == e.Outcome && f.Code == e.Code && (f.Message == e.Message || e.Outcome == Stalled) {
+		if f.Outcome == e.Outcome && f.Code == e.Code && (f.Message == e.Message || e.Outcome == Stalled) &&
+			f.Probe == e.Probe && f.Session == e.Session && f.AfterStatement == e.AfterStatement {
 			f.Count++
 			if e.Latency > f.Latency && e.Outcome == Stalled {
 				f.Latency, f.Holder, f.Statement, f.SQL = e.Latency, e.Holder, e.Statement, e.SQL
@@ -168,7 +195,7 @@ func (r *Recorder) Record(e Event) {
 	c.Failures = append(c.Failures, Failure{
 		Outcome: e.Outcome, Code: e.Code, Class: e.Class, Message: e.Message, Count: 1,
 		First: r.seq, Statement: e.Statement, Latency: e.Latency, Holder: e.Holder,
-		SQL: e.SQL, Output: e.Output,
+		SQL: e.SQL, Output: e.Output, Probe: e.Probe, Session: e.Session, AfterStatement: e.AfterStatement,
 	})
 }
 

@@ -396,6 +396,10 @@ type progress struct {
 	n      int
 	starts []time.Time    // starts[k-1] is when statement k began
 	locked map[string]int // relation → the statement that first held a lock on it
+	// between, when set, probes the state after statement k of a step whose
+	// statements commit one by one, before statement k+1 starts. Set before the
+	// step starts; read by the applier only.
+	between func(ctx context.Context, k int) error
 }
 
 // holding records that statement k holds locks on the relations.

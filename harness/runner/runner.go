@@ -24,6 +24,12 @@ type At struct {
 	// Stop is closed when the window ends: a workload looping during a step
 	// finishes the query in flight and returns. Nil for a single pass.
 	Stop <-chan struct{}
+	// Observe asks the workload to roll back what it writes: the release is not
+	// required here (see workload.Where.Observe).
+	Observe bool
+	// AfterStatement is k for a probe of the state after statement k of a step
+	// whose statements commit one by one; 0 otherwise.
+	AfterStatement int
 }
 
 // Stopped reports whether the window has ended.
@@ -45,6 +51,17 @@ type Workload interface {
 	// sink, and returns early once a.Stop is closed. Query failures are recorded,
 	// not returned: the error is for environment failures only.
 	Pass(ctx context.Context, a At, sink observe.Sink) error
+}
+
+// Prober is a Workload that can probe a state: run every query once on the
+// release's long-lived session and once on a new connection, with the events'
+// Probe and Session set (workload.Runner.Probe). The runner probes every state a
+// release runs in — the baseline, after each step, and after each statement of a
+// step whose statements commit one by one — so what a state breaks is found
+// whatever the traffic happened to meet. Workloads that are not Probers (external
+// commands) run a pass instead.
+type Prober interface {
+	Probe(ctx context.Context, a At, sink observe.Sink) error
 }
 
 // Statement is one SQL statement of a step.
@@ -110,6 +127,16 @@ type Config struct {
 	// LockViews lets the lock monitor turn on better lock views on the server
 	// (engine.LockMonitor.LockViews). Set it only for servers straddle started.
 	LockViews bool
+	// Policy says which release is required where. A release that is not
+	// required in a window runs with At.Observe set: what it writes is rolled
+	// back, since it would not run there in production.
+	Policy plan.Policy
+	// Planned is the whole rollout when it is known before it runs (check), so
+	// the policy can tell the last expand step; nil judges each boundary against
+	// the rollout so far (a scenario declaring its steps one by one), which
+	// treats every expand step as the last one for the new release's after
+	// window.
+	Planned plan.Rollout
 
 	usual *usual // latencies outside steps, set by Open
 }
@@ -157,6 +184,9 @@ func (r *Rollout) SetWorkloads(old, new Workload) { r.cfg.Old, r.cfg.New = old, 
 
 // SetLoad replaces the load settings for the following steps (see Config.Load).
 func (r *Rollout) SetLoad(l map[plan.Release]Load) { r.cfg.Load = l }
+
+// SetPolicy replaces the policy for the following steps (see Config.Policy).
+func (r *Rollout) SetPolicy(p plan.Policy) { r.cfg.Policy = p }
 
 // SetMaxStall replaces the stall threshold for the following steps (see
 // Config.MaxStall).
@@ -209,7 +239,8 @@ func (r *Rollout) Step(ctx context.Context, s Step) error {
 	}
 	b := plan.Boundary{Index: len(r.rollout), Phase: phase, Step: name}
 	s.Boundary = b
-	ok, err := runStep(ctx, r.cfg, r.ap, r.monitor(ctx), r.current, s)
+	pol := r.policyAt(b)
+	ok, err := runStep(ctx, r.cfg, pol, r.ap, r.monitor(ctx), r.current, s)
 	if err != nil {
 		return err
 	}
@@ -219,7 +250,7 @@ func (r *Rollout) Step(ctx context.Context, s Step) error {
 		r.failed = true
 		return nil
 	}
-	return after(ctx, r.cfg, b)
+	return after(ctx, r.cfg, pol, b)
 }
 
 // checkBaseline runs the baseline's after window once, before the first step.
@@ -228,7 +259,7 @@ func (r *Rollout) checkBaseline(ctx context.Context) error {
 		return nil
 	}
 	r.baseline = true
-	return after(ctx, r.cfg, r.rollout[0])
+	return after(ctx, r.cfg, r.policyAt(r.rollout[0]), r.rollout[0])
 }
 
 // Check runs the after window again at the current boundary.
@@ -239,7 +270,31 @@ func (r *Rollout) Check(ctx context.Context) error {
 	if r.current.Phase == plan.Baseline && !r.baseline {
 		return r.checkBaseline(ctx)
 	}
-	return after(ctx, r.cfg, r.current)
+	return after(ctx, r.cfg, r.policyAt(r.current), r.current)
+}
+
+// policyAt returns the requirements of the releases around boundary b.
+func (r *Rollout) policyAt(b plan.Boundary) requirements {
+	ro := r.cfg.Planned
+	if b.Index >= len(ro) || ro[b.Index] != b {
+		ro = append(append(plan.Rollout(nil), r.rollout...), b)
+		if b.Index < len(r.rollout) {
+			ro = r.rollout
+		}
+	}
+	return requirements{policy: r.cfg.Policy, rollout: ro}
+}
+
+// requirements answers what the policy asks of a release at a boundary.
+type requirements struct {
+	policy  plan.Policy
+	rollout plan.Rollout
+}
+
+// observe reports whether rel is not required at b in window w, so that what it
+// writes there is rolled back.
+func (q requirements) observe(b plan.Boundary, rel plan.Release, w plan.Window) bool {
+	return q.policy.Requirement(q.rollout, b, rel, w) != plan.Required
 }
 
 // Finish runs the baseline check if no step ran (a rollout of baseline only).
@@ -300,12 +355,16 @@ func Run(ctx context.Context, cfg Config) (plan.Rollout, error) {
 // runStep applies s while both releases run: in pass mode one pass after another
 // from just before the step begins until it ends; in load mode with their clients
 // through a before window, the step, and until it ends.
-func runStep(ctx context.Context, cfg Config, ap *applier, mon *monitor, prev plan.Boundary, s Step) (bool, error) {
+func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon *monitor, prev plan.Boundary, s Step) (bool, error) {
 	prog := &progress{}
+	// The states between the statements of a step that commits them one by one
+	// are states too: every release that runs during the step probes each.
+	prog.between = func(ctx context.Context, k int) error {
+		return probe(ctx, cfg, pol, At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, AfterStatement: k, Statement: func() int { return k }})
+	}
 	if cfg.NoDuring {
 		return ap.apply(ctx, cfg, s, prog)
 	}
-	during := At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.current}
 	type live struct {
 		w    Workload
 		l    Load
@@ -317,11 +376,14 @@ func runStep(ctx context.Context, cfg Config, ap *applier, mon *monitor, prev pl
 		// step. The others start with the step.
 		before bool
 		rel    plan.Release
+		during At
 	}
 	var ls []*live
 	var before time.Duration
 	for _, rw := range releases(cfg, s.Boundary) {
 		lv := &live{w: rw.w, rel: rw.rel, sink: cfg.Sink}
+		lv.during = At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.current,
+			Observe: pol.observe(s.Boundary, rw.rel, plan.During)}
 		if _, ok := rw.w.(Executor); ok && cfg.MaxStall > 0 {
 			lv.sink = &stallSink{next: cfg.Sink, max: cfg.MaxStall, prog: prog, mon: mon, step: s, usual: cfg.usual}
 		}
@@ -334,7 +396,8 @@ func runStep(ctx context.Context, cfg Config, ap *applier, mon *monitor, prev pl
 		if load && runsAt(prev, rw.rel) {
 			lv.before = true
 			before = max(before, lv.l.Duration)
-			lv.win = newWindow(At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.Before}, cfg.Sink)
+			lv.win = newWindow(At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.Before,
+				Observe: pol.observe(prev, rw.rel, plan.After)}, cfg.Sink)
 			lv.c = startClients(ctx, lv.w, lv.l, lv.win)
 		}
 		ls = append(ls, lv)
@@ -364,10 +427,10 @@ func runStep(ctx context.Context, cfg Config, ap *applier, mon *monitor, prev pl
 	}
 	for _, lv := range ls {
 		if lv.before {
-			lv.win.set(during, lv.sink)
+			lv.win.set(lv.during, lv.sink)
 			continue
 		}
-		lv.win = newWindow(during, lv.sink)
+		lv.win = newWindow(lv.during, lv.sink)
 		lv.c = startClients(ctx, lv.w, lv.l, lv.win)
 	}
 	for _, lv := range ls { // traffic is live before the step begins
@@ -420,12 +483,18 @@ func (p passOnly) Pass(ctx context.Context, a At, sink observe.Sink) error {
 	return p.w.Pass(ctx, a, sink)
 }
 
-// after runs each release's passes in the after window, concurrently.
-func after(ctx context.Context, cfg Config, b plan.Boundary) error {
+// after probes the state b each release runs in (Prober), then runs the rest of
+// its after window: Passes-1 more passes in pass mode, its clients in load mode.
+// A workload that is not a Prober runs Passes passes.
+func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) error {
 	if cfg.AfterStep != nil {
 		if err := cfg.AfterStep(ctx, b); err != nil {
 			return err
 		}
+	}
+	at := At{Engine: cfg.Engine, Boundary: b, Window: plan.After}
+	if err := probe(ctx, cfg, pol, at); err != nil {
+		return err
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
@@ -433,14 +502,19 @@ func after(ctx context.Context, cfg Config, b plan.Boundary) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			at := At{Engine: cfg.Engine, Boundary: b, Window: plan.After}
+			at := at
+			at.Observe = pol.observe(b, rw.rel, plan.After)
 			if l, ok := loadOf(cfg, rw.rel); ok {
 				if _, err := Drive(ctx, rw.w, l, at, cfg.Sink); err != nil {
 					errs[i] = fmt.Errorf("%s release after %s: %w", rw.rel, b, err)
 				}
 				return
 			}
-			for range cfg.Passes {
+			passes := cfg.Passes
+			if _, ok := rw.w.(Prober); ok {
+				passes-- // the probe was the first
+			}
+			for range passes {
 				if err := rw.w.Pass(ctx, at, cfg.Sink); err != nil {
 					errs[i] = fmt.Errorf("%s release after %s: %w", rw.rel, b, err)
 					return
@@ -450,6 +524,27 @@ func after(ctx context.Context, cfg Config, b plan.Boundary) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// probe probes the state at a for each release that runs there, one release
+// after the other so that the order of their writes is the same in every run.
+func probe(ctx context.Context, cfg Config, pol requirements, a At) error {
+	for _, rw := range releases(cfg, a.Boundary) {
+		p, ok := rw.w.(Prober)
+		if !ok {
+			continue
+		}
+		at := a
+		at.Observe = pol.observe(a.Boundary, rw.rel, a.Window)
+		if err := p.Probe(ctx, at, cfg.Sink); err != nil {
+			where := "after " + a.Boundary.String()
+			if a.AfterStatement > 0 {
+				where = fmt.Sprintf("at %s after statement %d", a.Boundary, a.AfterStatement)
+			}
+			return fmt.Errorf("%s release %s: %w", rw.rel, where, err)
+		}
+	}
+	return nil
 }
 
 type relWorkload struct {
@@ -493,6 +588,10 @@ func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress
 	} else {
 		var n int
 		n, failed = ap.statements(ctx, s, stmt)
+		var pe *probeError
+		if errors.As(failed, &pe) {
+			return false, pe.err
+		}
 		if failed != nil {
 			ev.Statement = n
 			ev.SQL = s.Statements[n-1].SQL
@@ -563,6 +662,12 @@ func (ap *applier) statements(ctx context.Context, s Step, stmt *progress) (int,
 		if tx && stmt != nil {
 			ap.ownLocks(ctx, stmt, i+1)
 		}
+		// Committed on its own: the state after it is one the releases meet.
+		if !tx && stmt != nil && stmt.between != nil && i+1 < len(s.Statements) {
+			if err := stmt.between(ctx, i+1); err != nil {
+				return 0, &probeError{err}
+			}
+		}
 	}
 	if tx {
 		if _, err := ap.conn.ExecContext(ctx, "COMMIT"); err != nil {
@@ -571,3 +676,10 @@ func (ap *applier) statements(ctx context.Context, s Step, stmt *progress) (int,
 	}
 	return 0, nil
 }
+
+// probeError is a probe between two statements of a step that could not run (an
+// environment failure, never the step's).
+type probeError struct{ err error }
+
+func (e *probeError) Error() string { return e.err.Error() }
+func (e *probeError) Unwrap() error { return e.err }

@@ -34,6 +34,9 @@ type Config struct {
 	// MaxStall is the stall threshold (runner.Config.MaxStall): zero means
 	// runner.DefaultMaxStall, negative turns stall detection off.
 	MaxStall time.Duration
+	// Planned is the whole rollout when it is known before it runs
+	// (runner.Config.Planned); Run fills it from its steps.
+	Planned plan.Rollout
 }
 
 // maxIdle bounds the idle connections a release's pool keeps: more than any
@@ -61,6 +64,7 @@ type Session struct {
 	pools    []*sql.DB
 	work     map[plan.Release]runner.Workload
 	runners  []*workload.Runner
+	writes   *workload.WriteSet // the tables the releases write, shared by their runners
 	steps    int
 	envError error
 }
@@ -75,10 +79,10 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", srv.Spec(), err)
 	}
-	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]runner.Workload{}}
+	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]runner.Workload{}, writes: &workload.WriteSet{}}
 	s.ro, err = runner.Open(ctx, runner.Config{
 		Engine: s.Engine(), DB: db, Sink: s.rec, Passes: cfg.Passes, NoDuring: cfg.NoDuring,
-		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall),
+		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall), Policy: cfg.Policy, Planned: cfg.Planned,
 		// The monitor may install lock views only on servers straddle started.
 		LockViews: cfg.Fleet.Provider().Name() != "dsn",
 	})
@@ -133,7 +137,8 @@ func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
 	// steps (database/sql would keep only two idle ones between windows).
 	pool.SetMaxIdleConns(maxIdle)
 	// Tagged queries let the lock monitor tell which release waits for whom.
-	opts := []workload.Option{workload.WithTags()}
+	opts := []workload.Option{workload.WithTags(), workload.WithWriteSet(s.writes)}
+	s.writes.Add(w)
 	if s.cfg.Counter != nil {
 		opts = append(opts, workload.WithCounter(s.cfg.Counter))
 	}
@@ -148,6 +153,9 @@ func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
 
 // SetRelease makes wl (an external command, say) the release's workload.
 func (s *Session) SetRelease(rel plan.Release, wl runner.Workload) {
+	if _, ok := wl.(passer); !ok {
+		s.writes.AddAll() // what a command writes is unknown: compare no values
+	}
 	s.work[rel] = wl
 	s.ro.SetWorkloads(s.work[plan.Old], s.work[plan.New])
 }
@@ -188,6 +196,14 @@ func (c client) Close() error { return c.c.Close() }
 
 func (p passer) Pass(ctx context.Context, at runner.At, sink observe.Sink) error {
 	return p.r.Pass(ctx, workload.Where(at), sink)
+}
+
+var _ runner.Prober = passer{}
+
+// Probe probes a state on the release's long-lived session and a new connection
+// (runner.Prober).
+func (p passer) Probe(ctx context.Context, at runner.At, sink observe.Sink) error {
+	return p.r.Probe(ctx, workload.Where(at), sink)
 }
 
 // Generated lists queries whose arguments were generated from server-reported types.
@@ -243,6 +259,11 @@ func (s *Session) Check(ctx context.Context) error { return s.env(s.ro.Check(ctx
 
 // Exec runs fixture statements now, outside any step.
 func (s *Session) Exec(ctx context.Context, stmts []runner.Statement) error {
+	// The data changes outside the releases: a read returning other values
+	// after this is no finding.
+	for _, r := range s.runners {
+		r.ForgetResults()
+	}
 	return s.ro.Exec(ctx, stmts)
 }
 
@@ -261,8 +282,11 @@ func (s *Session) env(err error) error {
 }
 
 // Policy returns the session's policy; SetPolicy replaces it.
-func (s *Session) Policy() plan.Policy         { return s.cfg.Policy }
-func (s *Session) SetPolicy(p plan.Policy)     { s.cfg.Policy = p }
+func (s *Session) Policy() plan.Policy { return s.cfg.Policy }
+func (s *Session) SetPolicy(p plan.Policy) {
+	s.cfg.Policy = p
+	s.ro.SetPolicy(p)
+}
 func (s *Session) Recorder() *observe.Recorder { return s.rec }
 
 // Result is what the verdict needs about this session so far. It runs the
@@ -286,6 +310,9 @@ func (s *Session) Result(ctx context.Context) verdict.RunInput {
 func (s *Session) Close(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	var errs []error
+	for _, r := range s.runners {
+		errs = append(errs, r.Close())
+	}
 	for _, p := range s.pools {
 		errs = append(errs, p.Close())
 	}
@@ -299,6 +326,13 @@ func (s *Session) Close(ctx context.Context) error {
 // new live. It returns the run's verdict input; err is non-nil only for input
 // errors (an environment failure is inside the result).
 func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(context.Context, *Session) error) (verdict.RunInput, error) {
+	if cfg.Planned == nil {
+		refs := make([]plan.StepRef, len(steps))
+		for i, st := range steps {
+			refs[i] = plan.StepRef{Name: st.Name, Phase: st.Phase}
+		}
+		cfg.Planned, _ = plan.NewRollout(refs) // a bad order is reported when the step is applied
+	}
 	s, err := Open(ctx, cfg)
 	if err != nil {
 		return verdict.RunInput{Scenario: cfg.Scenario, Engine: cfg.Spec.String(), EnvError: err.Error()}, nil

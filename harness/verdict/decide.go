@@ -33,9 +33,10 @@ func Decide(runs []RunInput) *Result {
 	res := &Result{Verdict: Compatible, Runs: []Run{}, Violations: []Violation{}}
 	env := false
 	for _, in := range runs {
-		run, vs := decideRun(in)
+		run, vs, wes := decideRun(in)
 		res.Runs = append(res.Runs, run)
 		res.Violations = append(res.Violations, vs...)
+		res.WorkloadErrors = append(res.WorkloadErrors, wes...)
 		env = env || in.EnvError != ""
 	}
 	switch {
@@ -57,7 +58,7 @@ var transientClasses = map[string]bool{
 
 func isTransient(class string) bool { return transientClasses[class] }
 
-func decideRun(in RunInput) (Run, []Violation) {
+func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 	run := Run{
 		Scenario:      in.Scenario,
 		Engine:        in.Engine,
@@ -100,6 +101,8 @@ func decideRun(in RunInput) (Run, []Violation) {
 	releases := releasesOf(cells)
 
 	var violations []Violation
+	var workloadErrs []WorkloadError
+	chains := map[plan.Release]map[breakKey]chain{}
 	for i, b := range bounds {
 		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
 		ob.Migration = migration(migs, b, lastApplied, i == 0 && len(cells) > 0)
@@ -117,6 +120,10 @@ func decideRun(in RunInput) (Run, []Violation) {
 		}
 		for _, rel := range releases {
 			c := decideCell(in, b, prev, rel, cells, ob.Migration.Status)
+			if b.Phase == plan.Baseline && rel == plan.Old {
+				workloadErrs = append(workloadErrs, ownBaseline(in, &c)...)
+			}
+			chains[rel] = attribute(&c, b, chains[rel])
 			ob.Releases = append(ob.Releases, c)
 			violations = append(violations, cellViolations(in, b, c)...)
 			if rel == plan.Old && run.OldBreaksAt == "" && breaksOld(c) {
@@ -125,7 +132,102 @@ func decideRun(in RunInput) (Run, []Violation) {
 		}
 		run.Boundaries = append(run.Boundaries, ob)
 	}
-	return run, violations
+	return run, violations, workloadErrs
+}
+
+// breakKey is what makes two failures the same break: the query, what went
+// wrong and the code.
+type breakKey struct {
+	query string
+	kind  Kind
+	code  string
+}
+
+func keyOf(f Failure) breakKey { return breakKey{f.Query, f.Kind, f.Code} }
+
+// chain is a break that has been failing without interruption since a boundary.
+type chain struct {
+	since    string
+	violated bool // it was a violation at some boundary of the chain
+}
+
+// attribute blames each failure of c on the first state where it appeared.
+//
+// A failure that the state before the step already had (prev: what the probes
+// met in the previous boundary's state) is still failing, not this step's
+// doing: it gets Since, and it is not a violation again where it already was
+// one. A failure that only traffic met, in no probed state of this boundary and
+// not in the state before, is a timing finding. It returns the breaks failing in
+// this boundary's state, for the next boundary.
+func attribute(c *Cell, b plan.Boundary, prev map[breakKey]chain) map[breakKey]chain {
+	// A state is what probes met, and what a release met after the step (an
+	// external command, which cannot probe, runs there).
+	state := func(f Failure) bool { return f.Kind != KindStall && (f.Session != "" || f.When == plan.After) }
+	probed := map[breakKey]bool{}
+	for _, f := range c.Failures {
+		if state(f) {
+			probed[keyOf(f)] = true
+		}
+	}
+	next := map[breakKey]chain{}
+	for i := range c.Failures {
+		f := &c.Failures[i]
+		k := keyOf(*f)
+		ch, before := prev[k]
+		switch {
+		case before:
+			f.Since = ch.since
+			if ch.violated {
+				f.Violation = false
+			}
+		case !state(*f) && f.Kind != KindStall && !probed[k]:
+			f.Timing = true
+		}
+		// The state the next step starts from is the one after this step.
+		if !state(*f) || f.When != plan.After {
+			continue
+		}
+		n, ok := next[k]
+		if !ok {
+			n = chain{since: b.String()}
+			if before {
+				n = ch
+			}
+		}
+		next[k] = n
+	}
+	// A break is violated once any of its failures here was a violation.
+	for i := range c.Failures {
+		f := c.Failures[i]
+		if n, ok := next[keyOf(f)]; ok && (f.Violation || f.Workload) {
+			n.violated = true
+			next[keyOf(f)] = n
+		}
+	}
+	return next
+}
+
+// ownBaseline turns the old release's failures on its own baseline into
+// workload errors: the query (or its arguments) is wrong before any step ran.
+func ownBaseline(in RunInput, c *Cell) []WorkloadError {
+	var out []WorkloadError
+	seen := map[breakKey]bool{}
+	for i := range c.Failures {
+		f := &c.Failures[i]
+		if f.Kind == KindStall {
+			continue
+		}
+		f.Workload, f.Violation = true, false
+		if seen[keyOf(*f)] {
+			continue
+		}
+		seen[keyOf(*f)] = true
+		out = append(out, WorkloadError{
+			Engine: in.Engine, Scenario: in.Scenario, Release: c.Release, Query: f.Query,
+			Code: f.Code, Kind: f.Kind, Class: f.Class, Message: f.Message, Session: f.Session,
+		})
+	}
+	return out
 }
 
 // boundaries returns the rollout's boundaries plus any boundary observed but absent
@@ -240,6 +342,7 @@ func decideCell(in RunInput, b, prev plan.Boundary, rel plan.Release, cells []ob
 				Kind: kindOf(f.Outcome), Class: f.Class, Count: f.Count,
 				Required: req == plan.Required, Transient: isTransient(f.Class),
 				Statement: f.Statement, Holder: f.Holder, Output: f.Output,
+				Session: string(f.Session), AfterStatement: f.AfterStatement,
 			}
 			// A stall is a warning, not a violation, when the policy says so.
 			out.Violation = out.Required && !out.Transient &&
@@ -294,6 +397,7 @@ func cellViolations(in RunInput, b plan.Boundary, c Cell) []Violation {
 			Query: f.Query, Code: f.Code, Kind: f.Kind, Scenario: in.Scenario,
 			Class: f.Class, When: f.When, Message: f.Message, Statement: f.Statement,
 			WaitMS: f.WaitMS, Holder: f.Holder,
+			Session: f.Session, AfterStatement: f.AfterStatement, Timing: f.Timing,
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Query < out[j].Query })
@@ -304,7 +408,7 @@ func cellViolations(in RunInput, b plan.Boundary, c Cell) []Violation {
 // error or a wrong result that is not transient. Stalls only say it waited.
 func breaksOld(c Cell) bool {
 	for _, f := range c.Failures {
-		if (f.Kind == KindError || f.Kind == KindResult) && !f.Transient {
+		if (f.Kind == KindError || f.Kind == KindResult) && !f.Transient && !f.Timing && !f.Workload {
 			return true
 		}
 	}

@@ -59,6 +59,9 @@ type Result struct {
 	Verdict    Verdict     `json:"verdict"`
 	Runs       []Run       `json:"runs"`
 	Violations []Violation `json:"violations"` // by run, boundary, migration then release, query
+	// WorkloadErrors lists the queries that fail on their own release's
+	// baseline (see WorkloadError); the CLI exits 2 for them.
+	WorkloadErrors []WorkloadError `json:"workload_errors,omitempty"`
 }
 
 // EnvFailure reports whether some run could not complete (the engine did not start,
@@ -292,6 +295,39 @@ type Failure struct {
 	Holder string   `json:"holder,omitempty"` // the lock holder, for stalls
 	SQL    string   `json:"sql,omitempty"`    // the migration statement, for stalls
 	Output string   `json:"output,omitempty"` // an external command's output
+	// Session is the kind of connection a state probe met it on: "long-lived"
+	// (prepared in earlier states, as a running instance's) or "new" (parsed
+	// now, as a newly started instance's). "" for traffic.
+	Session string `json:"session,omitempty"`
+	// AfterStatement is k when a probe met it in the state after statement k of
+	// a step whose statements commit one by one.
+	AfterStatement int `json:"after_statement,omitempty"`
+	// Timing is set for a failure that traffic met while a step ran (or under
+	// load) and that no probe met in any state: a race, a lock wait, a timeout.
+	// It is judged by the policy like any other.
+	Timing bool `json:"timing,omitempty"`
+	// Since names the boundary from which the same failure (query, kind, code)
+	// has been failing without a break: it is not this step's doing. Still
+	// failing where it was already a violation is not a new violation.
+	Since string `json:"since,omitempty"`
+	// Workload is set for a failure of the old release on its own baseline: a
+	// problem of the workload (a query or its arguments), not of the upgrade.
+	Workload bool `json:"workload,omitempty"`
+}
+
+// WorkloadError is a query that fails on its own release's baseline: the
+// workload is wrong (the query, or the arguments straddle generated for it), so
+// nothing it says about later states can be trusted. Never a violation.
+type WorkloadError struct {
+	Engine   string       `json:"engine"`
+	Scenario string       `json:"scenario"`
+	Release  plan.Release `json:"release"`
+	Query    string       `json:"query"`
+	Code     string       `json:"code"`
+	Kind     Kind         `json:"kind"`
+	Class    string       `json:"class,omitempty"`
+	Message  string       `json:"message"`
+	Session  string       `json:"session,omitempty"`
 }
 
 // Violation is a failure that makes the verdict incompatible. Release and Query are
@@ -311,6 +347,10 @@ type Violation struct {
 	Statement int          `json:"statement,omitempty"`
 	WaitMS    *float64     `json:"wait_ms,omitempty"`
 	Holder    string       `json:"holder,omitempty"`
+	// Session, AfterStatement and Timing are the failure's (see Failure).
+	Session        string `json:"session,omitempty"`
+	AfterStatement int    `json:"after_statement,omitempty"`
+	Timing         bool   `json:"timing,omitempty"`
 }
 
 // Boundary renders "phase/step", or "baseline".
@@ -347,5 +387,6 @@ func (r *Result) WithoutTimings() *Result {
 		v.WaitMS = nil
 		out.Violations[i] = v
 	}
+	out.WorkloadErrors = append([]WorkloadError(nil), r.WorkloadErrors...)
 	return out
 }

@@ -57,6 +57,13 @@ type Where struct {
 	// Stop is closed when the window ends: the pass finishes the execution in
 	// flight and returns. Nil runs the pass to the end.
 	Stop <-chan struct{}
+	// Observe runs each execution inside a transaction that is rolled back: the
+	// release is not required here (it would not run here in production), so
+	// what it writes must not reach later states. Errors and results are kept.
+	Observe bool
+	// AfterStatement is k when the pass probes the state after statement k of a
+	// step whose statements commit one by one; 0 otherwise.
+	AfterStatement int
 }
 
 func (w Where) stopped() bool {
@@ -94,6 +101,12 @@ type Runner struct {
 
 	mu  sync.Mutex
 	gen map[string]*Generated // mu protects gen: generated arguments by query name
+
+	writes *WriteSet // tables the rollout's releases write (WithWriteSet)
+	// probeMu serializes probes; it protects long and shapes.
+	probeMu sync.Mutex
+	long    *sql.Conn          // the probes' long-lived session, from the first probe on
+	shapes  map[execRef]*shape // what each read returned at the last probe
 }
 
 // runQuery is a query rendered for the runner's family.
@@ -234,6 +247,23 @@ func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg
 		args[i] = set[k].Value(n)
 	}
 	ev := r.event(rq, where)
+	if where.Observe {
+		// Not required here: roll back what it writes (Where.Observe), on one
+		// connection for the transaction.
+		c, ok := ex.(*sql.Conn)
+		if !ok {
+			var err error
+			if c, err = r.fresh(ctx); err != nil {
+				return ev, err
+			}
+			defer c.Close()
+		}
+		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+			return r.failed(ctx, c, ev, rq, err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // a lost connection ends the transaction too
+		ex = c
+	}
 	start := time.Now()
 	res, err := r.kill.run(ctx, ex, rq, args)
 	ev.Latency = time.Since(start)

@@ -1,0 +1,269 @@
+package workload
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Codes of a result that changed between two states (observe.Mismatch events of
+// Probe). A query's expectations ("-- expect:") keep an empty code.
+const (
+	ResultColumns = "columns" // a column is gone, renamed or moved
+	ResultType    = "type"    // a column's type became another kind, or narrower
+	ResultValue   = "value"   // the same read returns other values
+)
+
+// shape is what a read returned at one probe.
+type shape struct {
+	cols  []column
+	rows  [][]cellValue // the first maxShapeRows rows
+	count int64
+	// values is set when the values may be compared with the next probe's: the
+	// arguments are fixed and no release writes the tables read.
+	values bool
+}
+
+type column struct {
+	name             string
+	typ              string // the driver's DatabaseTypeName, upper case
+	length           int64  // -1: not reported
+	precision, scale int64  // -1: not reported
+}
+
+type cellValue struct {
+	text string
+	null bool
+}
+
+// compareResults returns the first way cur differs from prev that a client of
+// prev could trip over, as a result code and a message; "" when none. A column
+// only added (a SELECT * over ADD COLUMN) is not one: clients that name their
+// columns never see it.
+func compareResults(prev, cur *shape) (code, msg string) {
+	idx := map[string]int{}
+	for i, c := range cur.cols {
+		if _, dup := idx[c.name]; !dup {
+			idx[c.name] = i
+		}
+	}
+	var gone []string
+	for _, c := range prev.cols {
+		if _, ok := idx[c.name]; !ok {
+			gone = append(gone, c.name)
+		}
+	}
+	if len(gone) > 0 {
+		return ResultColumns, fmt.Sprintf("%s %s no longer returned (columns now: %s; before: %s)",
+			plural(len(gone), "column", "columns"), strings.Join(gone, ", "), names(cur.cols), names(prev.cols))
+	}
+	last := -1
+	for _, c := range prev.cols {
+		if i := idx[c.name]; i < last {
+			return ResultColumns, fmt.Sprintf("columns returned in another order: %s (before: %s)", names(cur.cols), names(prev.cols))
+		} else {
+			last = i
+		}
+	}
+	for _, p := range prev.cols {
+		c := cur.cols[idx[p.name]]
+		if why := typeChange(p, c); why != "" {
+			return ResultType, fmt.Sprintf("column %s is %s, was %s (%s)", p.name, c.typeString(), p.typeString(), why)
+		}
+	}
+	if !prev.values || !cur.values {
+		return "", ""
+	}
+	if (prev.count == 0) != (cur.count == 0) || len(prev.rows) != len(cur.rows) {
+		return ResultValue, fmt.Sprintf("returns %s where it returned %s", plural(int(cur.count), "row", "rows"), plural(int(prev.count), "row", "rows"))
+	}
+	for r := range prev.rows {
+		for i, p := range prev.cols {
+			j := idx[p.name]
+			a, b := prev.rows[r][i], cur.rows[r][j]
+			// NULL becoming a value is a backfill filling a column, not a change
+			// under a reader.
+			if a.null || (!b.null && a.text == b.text) {
+				continue
+			}
+			got := b.text
+			if b.null {
+				got = "NULL"
+			}
+			return ResultValue, fmt.Sprintf("column %s reads %s where it read %s", p.name, got, a.text)
+		}
+	}
+	return "", ""
+}
+
+func names(cs []column) string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.name
+	}
+	return strings.Join(out, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// typeKinds groups the type names drivers report (pgx: the PostgreSQL type
+// name; go-sql-driver/mysql: the MySQL one) into kinds a client reads the same
+// way. A type name it does not know (an enum or a domain on PostgreSQL, reported
+// by OID) reads as text.
+var typeKinds = map[string]string{
+	"INT2": "int", "INT4": "int", "INT8": "int", "SMALLINT": "int", "INT": "int", "INTEGER": "int",
+	"BIGINT": "int", "TINYINT": "int", "MEDIUMINT": "int", "UNSIGNED SMALLINT": "int",
+	"UNSIGNED INT": "int", "UNSIGNED BIGINT": "int", "UNSIGNED TINYINT": "int", "UNSIGNED MEDIUMINT": "int",
+	"YEAR":    "int",
+	"NUMERIC": "numeric", "DECIMAL": "numeric",
+	"FLOAT4": "float", "FLOAT8": "float", "FLOAT": "float", "DOUBLE": "float", "REAL": "float",
+	"BOOL": "bool", "BOOLEAN": "bool",
+	"DATE":      "date",
+	"TIMESTAMP": "timestamp", "DATETIME": "timestamp",
+	"TIMESTAMPTZ": "timestamptz",
+	"TIME":        "time", "TIMETZ": "timetz", "INTERVAL": "interval",
+	"JSON": "json", "JSONB": "json",
+	"BYTEA": "bytes", "BLOB": "bytes", "BINARY": "bytes", "VARBINARY": "bytes", "TINYBLOB": "bytes",
+	"MEDIUMBLOB": "bytes", "LONGBLOB": "bytes",
+	"UUID": "uuid",
+	"BIT":  "bit", "VARBIT": "bit",
+	"INET": "net", "CIDR": "net", "MACADDR": "net",
+}
+
+// intRank orders integer types by width, to tell a narrowing from a widening.
+var intRank = map[string]int{
+	"TINYINT": 1, "UNSIGNED TINYINT": 1, "INT2": 2, "SMALLINT": 2, "UNSIGNED SMALLINT": 2,
+	"MEDIUMINT": 3, "UNSIGNED MEDIUMINT": 3, "INT4": 4, "INT": 4, "INTEGER": 4, "UNSIGNED INT": 4,
+	"INT8": 8, "BIGINT": 8, "UNSIGNED BIGINT": 8,
+}
+
+func kindOf(typ string) string {
+	if k, ok := typeKinds[typ]; ok {
+		return k
+	}
+	return "text"
+}
+
+// typeChange says how column c's type differs from p's in a way a reader of p
+// can trip over — another kind (numeric → integer, text → integer, timestamp →
+// timestamptz) or a narrower type of the same kind (bigint → integer,
+// varchar(100) → varchar(50), numeric(10,2) → numeric(10,0)); "" when it does
+// not (the same type, or a wider one).
+func typeChange(p, c column) string {
+	if p.typ == c.typ && p.length == c.length && p.precision == c.precision && p.scale == c.scale {
+		return ""
+	}
+	pk, ck := kindOf(p.typ), kindOf(c.typ)
+	if pk != ck {
+		return "another kind of type"
+	}
+	switch pk {
+	case "int":
+		if intRank[c.typ] > 0 && intRank[c.typ] < intRank[p.typ] {
+			return "narrower"
+		}
+	case "numeric":
+		if p.scale >= 0 && c.scale >= 0 && c.scale < p.scale {
+			return "fewer decimal places"
+		}
+		if p.precision > 0 && c.precision > 0 && c.precision-max(c.scale, 0) < p.precision-max(p.scale, 0) {
+			return "narrower"
+		}
+	case "text", "bytes", "bit":
+		if p.length > 0 && c.length > 0 && c.length < p.length {
+			return "shorter"
+		}
+		if p.length < 0 && c.length > 0 && c.length < 1<<20 && (p.typ == "TEXT" || p.typ == "BYTEA") {
+			return "now bounded"
+		}
+	case "float":
+		if (p.typ == "FLOAT8" || p.typ == "DOUBLE") && (c.typ == "FLOAT4" || c.typ == "FLOAT" || c.typ == "REAL") {
+			return "less precise"
+		}
+	}
+	return ""
+}
+
+// Tables returns the tables q reads (after FROM and JOIN) and writes (after
+// INSERT INTO, UPDATE, DELETE FROM, REPLACE INTO, MERGE INTO), lower case, without
+// schema. It reads the statement's tokens, so it is a close reading, not a parse:
+// the value comparison of Probe uses it only to stay away from rows a release
+// writes.
+func (q *Query) Tables() (reads, writes []string) {
+	toks, err := lex(q.SQL, familyOrPostgres(q.Family))
+	if err != nil {
+		return nil, []string{"?"}
+	}
+	name := func(i int) (string, int) {
+		// schema.table, "quoted", `quoted`
+		var s string
+		for i < len(toks) {
+			t := toks[i]
+			switch t.kind {
+			case tokWord:
+				s = strings.ToLower(t.text)
+			case tokQuoted:
+				s = strings.ToLower(strings.Trim(t.text, "\"`"))
+			default:
+				return s, i
+			}
+			if i+1 < len(toks) && toks[i+1].text == "." {
+				i += 2
+				continue
+			}
+			return s, i + 1
+		}
+		return s, i
+	}
+	word := func(i int) string {
+		if i >= 0 && i < len(toks) && toks[i].kind == tokWord {
+			return strings.ToUpper(toks[i].text)
+		}
+		return ""
+	}
+	add := func(list *[]string, s string) {
+		if s == "" || s == "(" {
+			return
+		}
+		for _, x := range *list {
+			if x == s {
+				return
+			}
+		}
+		*list = append(*list, s)
+	}
+	for i := 0; i < len(toks); i++ {
+		switch word(i) {
+		case "FROM", "JOIN":
+			if i > 0 && word(i-1) == "DELETE" {
+				s, _ := name(i + 1)
+				add(&writes, s)
+				continue
+			}
+			if i+1 < len(toks) && toks[i+1].kind != tokPunct {
+				s, _ := name(i + 1)
+				if s != "" && s != "lateral" && s != "only" {
+					add(&reads, s)
+				}
+			}
+		case "INTO":
+			if w := word(i - 1); w == "INSERT" || w == "REPLACE" || w == "MERGE" || w == "IGNORE" {
+				s, _ := name(i + 1)
+				add(&writes, s)
+			}
+		case "UPDATE":
+			// ON CONFLICT … DO UPDATE SET and ON DUPLICATE KEY UPDATE write the
+			// INSERT's table; FOR UPDATE locks, it does not write.
+			if w := word(i - 1); w == "DO" || w == "KEY" || w == "FOR" {
+				continue
+			}
+			s, _ := name(i + 1)
+			add(&writes, s)
+		}
+	}
+	return reads, writes
+}
