@@ -91,6 +91,11 @@ type Dialect struct {
 	// false where every DDL statement commits on its own (MySQL/MariaDB), so traffic
 	// sees each intermediate statement of a step.
 	TransactionalDDL bool
+	// SessionHoldsLocks returns one boolean column: true while the session that
+	// runs it is inside an explicit transaction, so the statements it ran so far
+	// are not visible (or their locks not released) yet. The runner probes the
+	// state between two statements of a step only when it is false.
+	SessionHoldsLocks string
 	// ImplicitNotNullDefault is true when ADD COLUMN … NOT NULL without a DEFAULT
 	// fills the existing rows with the type's implicit default ('' or 0) and succeeds
 	// (MySQL/MariaDB); false where it fails on a non-empty table (PostgreSQL 23502).
@@ -168,6 +173,9 @@ var dialects = map[Family]*Dialect{
 		Placeholder:          func(n int) string { return "$" + strconv.Itoa(n) },
 		LockTimeout:          "SET lock_timeout = %d",
 		TransactionalDDL:     true,
+		// now() is the transaction's start, statement_timestamp() this
+		// statement's: equal only outside an explicit transaction.
+		SessionHoldsLocks: "SELECT now() <> statement_timestamp()",
 		StartingUp:           map[string]bool{"57P03": true, "57P01": true, "57P02": true}, // starting up, or an init server shutting down
 		PositionalInsertPads: true,
 	},
@@ -197,6 +205,7 @@ var dialects = map[Family]*Dialect{
 			"1213": ClassDeadlock,
 		},
 		VersionQuery:           "SELECT VERSION()",
+		SessionHoldsLocks:      "SELECT @@in_transaction <> 0",
 		StartingUp:             map[string]bool{"1053": true}, // server shutdown in progress (an init server)
 		CreateDatabase:         "CREATE DATABASE %s",
 		DropDatabase:           "DROP DATABASE IF EXISTS %s",

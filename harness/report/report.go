@@ -80,20 +80,42 @@ func shown(c verdict.Cell) (verdict.Failure, bool) {
 	return verdict.Failure{}, false
 }
 
-// when says when a failure happened, relative to the step.
+// when says when a failure happened, relative to the step, and on which kind of
+// session a probe met it.
 func when(f verdict.Failure) string {
+	var s string
 	switch f.When {
 	case plan.Before:
-		return "before the step"
+		s = "before the step"
 	case plan.During:
-		if f.Statement > 0 {
-			return "during statement " + strconv.Itoa(f.Statement)
+		switch {
+		case f.AfterStatement > 0:
+			s = "after statement " + strconv.Itoa(f.AfterStatement) + " of the step (committed on its own)"
+		case f.Statement > 0:
+			s = "during statement " + strconv.Itoa(f.Statement)
+		default:
+			s = "during the step"
 		}
-		return "during the step"
 	case plan.After:
-		return "after the step"
+		s = "after the step"
+	default:
+		s = string(f.When)
 	}
-	return string(f.When)
+	if w := sessionWords(f.Session); w != "" {
+		s += ", " + w
+	}
+	return s
+}
+
+// sessionWords names a probe's session for people.
+func sessionWords(s string) string {
+	switch s {
+	case "long-lived":
+		return "long-lived session"
+	case "new":
+		return "new connection"
+	}
+	return s
 }
 
 // describe describes a failure in one line, without its place: "42703
@@ -112,6 +134,9 @@ func describe(f verdict.Failure, timings bool) string {
 		return b.String()
 	case verdict.KindResult:
 		b.WriteString("wrong result")
+		if f.Code != "" {
+			b.WriteString(" (" + f.Code + ")")
+		}
 	default:
 		b.WriteString(f.Code)
 		if f.Class != "" {
@@ -135,6 +160,10 @@ func qualifier(f verdict.Failure) string {
 	switch {
 	case f.Violation:
 		return ""
+	case f.Workload:
+		return "fails on its own baseline: a workload problem"
+	case f.Since != "" && f.Required:
+		return "still failing since " + f.Since + ", not a new break"
 	case f.Transient:
 		return "transient, not a violation"
 	case f.Kind == verdict.KindStall && f.Required:

@@ -76,6 +76,11 @@ func Text(w io.Writer, r *verdict.Result, opts Options) error {
 	default:
 		v = p.paint(ansiYellow+ansiBold, v)
 	}
+	if len(r.WorkloadErrors) > 0 {
+		p.workloadErrors(r.WorkloadErrors)
+		p.line()
+	}
+	p.line(p.paint(ansiDim, legend))
 	p.line("verdict: ", v, " (", summary(r), ")")
 	_, err := io.WriteString(w, p.b.String())
 	return err
@@ -259,8 +264,11 @@ func (p *textPrinter) cell(b verdict.Boundary, c verdict.Cell) {
 	}
 	where := string(c.Release) + " at " + b.String()
 	what := when(f) + ": " + f.Query
-	if q := qualifier(f); f.Transient || (f.Kind == verdict.KindStall && q != "" && q != "informational") {
-		what += " (" + q + ")" // transient, or a stall the policy makes a warning
+	if q := qualifier(f); f.Transient || f.Workload || (f.Since != "" && f.Required) || (f.Kind == verdict.KindStall && q != "" && q != "informational") {
+		what += " (" + q + ")" // transient, still failing, or a stall the policy makes a warning
+	}
+	if f.Timing {
+		what += " (timing: met only while the step ran, in no probed state)"
 	}
 	// "  FAIL " + where + ", " + what, or two lines when that is too wide.
 	if utf8.RuneCountInString(where+", "+what)+len(detailIndent) <= textWidth {
@@ -301,4 +309,24 @@ func pad(s string, w int) string {
 		return s
 	}
 	return s + strings.Repeat(" ", w-n)
+}
+
+// legend explains the table's marks and what a release that is not required
+// does.
+const legend = "✓ pass · ✗ violation · ✗ info: failed where the release is not required (its writes there are rolled back) · - not run"
+
+// workloadErrors lists the queries that fail on their own release's baseline.
+func (p *textPrinter) workloadErrors(wes []verdict.WorkloadError) {
+	p.line(p.paint(ansiYellow, "workload errors"), ": these queries fail on their own release's baseline, before any step;")
+	p.line("fix the query or give its arguments with -- args: (nothing later can be judged for them)")
+	for _, we := range wes {
+		what := we.Code
+		if we.Class != "" {
+			what += " " + we.Class
+		}
+		if we.Kind == verdict.KindResult {
+			what = "wrong result"
+		}
+		p.line("  ", string(we.Release), " ", we.Query, " on ", we.Engine, ": ", strings.TrimSpace(what), ": ", oneLine(we.Message))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -649,6 +650,7 @@ func (ap *applier) statements(ctx context.Context, s Step, stmt *progress) (int,
 			return 1, err
 		}
 	}
+	locked := false // LOCK TABLES holds locks until UNLOCK TABLES (MySQL)
 	for i, st := range s.Statements {
 		if stmt != nil {
 			stmt.begin(i + 1)
@@ -662,8 +664,9 @@ func (ap *applier) statements(ctx context.Context, s Step, stmt *progress) (int,
 		if tx && stmt != nil {
 			ap.ownLocks(ctx, stmt, i+1)
 		}
+		locked = tableLocks(st.SQL, locked)
 		// Committed on its own: the state after it is one the releases meet.
-		if !tx && stmt != nil && stmt.between != nil && i+1 < len(s.Statements) {
+		if !tx && stmt != nil && stmt.between != nil && i+1 < len(s.Statements) && !locked && !ap.inTransaction(ctx) {
 			if err := stmt.between(ctx, i+1); err != nil {
 				return 0, &probeError{err}
 			}
@@ -683,3 +686,33 @@ type probeError struct{ err error }
 
 func (e *probeError) Error() string { return e.err.Error() }
 func (e *probeError) Unwrap() error { return e.err }
+
+// inTransaction reports whether the migration session is inside an explicit
+// transaction (a step that says BEGIN itself): the state between its statements
+// is not one anyone else sees, and probing it would wait on the step's locks.
+// When the server cannot tell, it answers true: no probe.
+func (ap *applier) inTransaction(ctx context.Context) bool {
+	q := ap.dialect.SessionHoldsLocks
+	if q == "" {
+		return true
+	}
+	var in bool
+	if err := ap.conn.QueryRowContext(ctx, q).Scan(&in); err != nil {
+		return true
+	}
+	return in
+}
+
+// tableLocks follows LOCK TABLES … / UNLOCK TABLES through a step's statements:
+// it returns whether the session holds table locks after sql, given that it did
+// before (locked).
+func tableLocks(sql string, locked bool) bool {
+	f := strings.Fields(strings.ToUpper(sql))
+	switch {
+	case len(f) >= 2 && f[0] == "LOCK" && (f[1] == "TABLES" || f[1] == "TABLE"):
+		return true
+	case len(f) >= 2 && f[0] == "UNLOCK" && (f[1] == "TABLES" || f[1] == "TABLE"):
+		return false
+	}
+	return locked
+}
