@@ -26,7 +26,11 @@ var cellStatuses = []string{statusPass, statusFail, statusViolation, statusInfo,
 
 // failureKinds are the CLASS words that name a kind of failure rather than an
 // error class.
-var failureKinds = map[string]verdict.Kind{"result": verdict.KindResult, "stall": verdict.KindStall}
+var failureKinds = map[string]verdict.Kind{
+	"result": verdict.KindResult, "stall": verdict.KindStall,
+	// A result that changed between two states, by its code.
+	"result-columns": verdict.KindResult, "result-type": verdict.KindResult, "result-value": verdict.KindResult,
+}
 
 // parseClass checks a CLASS argument: an engine error class or a failure kind.
 func parseClass(s string) error {
@@ -34,7 +38,7 @@ func parseClass(s string) error {
 		return nil
 	}
 	if _, err := engine.ParseClass(s); err != nil {
-		return badf("%v, or result (a wrong result) or stall", err)
+		return badf("%v, or result (a wrong result; result-columns, result-type, result-value for a result that changed between states) or stall", err)
 	}
 	return nil
 }
@@ -44,6 +48,9 @@ func parseClass(s string) error {
 func classOf(f verdict.Failure) string {
 	switch f.Kind {
 	case verdict.KindResult:
+		if f.Code != "" {
+			return "result-" + f.Code
+		}
 		return "result"
 	case verdict.KindStall:
 		return "stall"
@@ -73,9 +80,12 @@ type view struct {
 	failures []verdict.Failure
 }
 
-func viewOf(c verdict.Cell, window string) view {
+func viewOf(c verdict.Cell, window string, session ...string) view {
 	v := view{cell: c}
 	for _, f := range c.Failures {
+		if len(session) > 0 && session[0] != "" && f.Session != session[0] {
+			continue
+		}
 		if window == "" || string(f.When) == window {
 			v.failures = append(v.failures, f)
 		}
@@ -133,7 +143,17 @@ func (v view) describe() string {
 			tag = "violation"
 		}
 		msg := strings.Join(strings.Fields(f.Message), " ")
-		parts = append(parts, fmt.Sprintf("%s %s %s (%s, %s): %s", tag, f.Query, classOf(f), f.Code, f.When, msg))
+		where := string(f.When)
+		if f.Session != "" {
+			where += ", " + f.Session
+		}
+		if f.AfterStatement > 0 {
+			where += fmt.Sprintf(", after statement %d", f.AfterStatement)
+		}
+		if f.Since != "" {
+			where += ", since " + f.Since
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %s (%s, %s): %s", tag, f.Query, classOf(f), f.Code, where, msg))
 	}
 	return v.status() + ":\n\t\t" + strings.Join(parts, "\n\t\t")
 }
@@ -184,13 +204,21 @@ func assert(neg, ok bool, what, got string) error {
 }
 
 func cmdCell(s *Script, neg bool, args []string) error {
-	var window string
-	args, err := parseFlags("cell", args, func(fs *flag.FlagSet) { windowFlag(fs, &window) })
+	var window, session string
+	args, err := parseFlags("cell", args, func(fs *flag.FlagSet) {
+		windowFlag(fs, &window)
+		fs.StringVar(&session, "session", "", "")
+	})
 	if err != nil {
 		return err
 	}
 	if err := checkWindow(window); err != nil {
 		return err
+	}
+	if session != "" {
+		if err := oneOf("-session", session, "long-lived", "new"); err != nil {
+			return err
+		}
 	}
 	if err := nargs(args, 3, 5); err != nil {
 		return err
@@ -234,10 +262,13 @@ func cmdCell(s *Script, neg bool, args []string) error {
 	if c == nil {
 		return failf("cell %s %s: the release has no cell there", bname, rel)
 	}
-	v := viewOf(*c, window)
+	v := viewOf(*c, window, session)
 	what := "cell " + strings.Join(args, " ")
 	if window != "" {
 		what = "cell -when " + window + " " + strings.Join(args, " ")
+	}
+	if session != "" {
+		what = strings.Replace(what, "cell ", "cell -session "+session+" ", 1)
 	}
 	return assert(neg, v.matches(status, class, query), what, v.describe())
 }

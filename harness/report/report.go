@@ -69,8 +69,20 @@ func markOf(c verdict.Cell) mark {
 // shown returns the failure a report shows first for a failed cell: its first
 // violation, else its first failure.
 func shown(c verdict.Cell) (verdict.Failure, bool) {
+	// A state probe's finding first: the same in every run, where what traffic
+	// met depends on timing.
+	for _, f := range c.Failures {
+		if f.Violation && f.Session != "" {
+			return f, true
+		}
+	}
 	for _, f := range c.Failures {
 		if f.Violation {
+			return f, true
+		}
+	}
+	for _, f := range c.Failures {
+		if f.Session != "" {
 			return f, true
 		}
 	}
