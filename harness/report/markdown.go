@@ -138,7 +138,7 @@ func mdRun(b *strings.Builder, run verdict.Run, opts Options) {
 // mdFailure renders one failure: "**old** `GetUser` at `expand/0002` (after the
 // step): `42703` undefined-column `column "name" does not exist`".
 func mdFailure(bd verdict.Boundary, c verdict.Cell, f verdict.Failure, opts Options) string {
-	s := "**" + mdText(string(c.Release)) + "** " + code(f.Query) + " at " + code(bd.String()) + " (" + when(f) + "): "
+	s := "**" + mdText(string(c.Release)) + "** " + code(f.Query) + " at " + code(bd.String()) + " (" + whenAt(bd.Phase, f) + "): "
 	switch f.Kind {
 	case verdict.KindStall:
 		s += "stalled"

@@ -94,7 +94,11 @@ func shown(c verdict.Cell) (verdict.Failure, bool) {
 
 // when says when a failure happened, relative to the step, and on which kind of
 // session a probe met it.
-func when(f verdict.Failure) string {
+func when(f verdict.Failure) string { return whenAt("", f) }
+
+// whenAt is when for a failure at a boundary of the phase given ("" when
+// unknown): the baseline has no step to be after.
+func whenAt(phase plan.Phase, f verdict.Failure) string {
 	var s string
 	switch f.When {
 	case plan.Before:
@@ -110,6 +114,9 @@ func when(f verdict.Failure) string {
 		}
 	case plan.After:
 		s = "after the step"
+		if phase == plan.Baseline {
+			s = "at the baseline"
+		}
 	default:
 		s = string(f.When)
 	}

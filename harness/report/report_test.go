@@ -177,6 +177,38 @@ func fixtures() map[string]*fixture {
 			},
 			events: func(f *fixture) []observe.Event { return f.healthy(1) },
 		},
+		"probes": {
+			scenario: "rename_table_view", engine: "mariadb:10.11", version: "10.11.9-MariaDB",
+			steps: []plan.StepRef{
+				{Name: "0001_create_users", Phase: plan.Baseline},
+				{Name: "0002_rename_users_behind_view", Phase: plan.Expand},
+				{Name: "0003_amount_integer", Phase: plan.Migrate},
+				{Name: "0004_add_email", Phase: plan.Contract},
+			},
+			events: func(f *fixture) []observe.Event {
+				es := f.healthy(3)
+				probe := func(e observe.Event, s observe.Session) observe.Event {
+					e.Probe, e.Session = true, s
+					return e
+				}
+				window := probe(f.fail(1, plan.Old, plan.During, "GetUser", "1146", "undefined-table",
+					"Table 'app.users' doesn't exist"), observe.LongLived)
+				window.AfterStatement, window.Statement = 1, 1
+				typ := probe(f.q(2, plan.Old, plan.After, "GetAmount", time.Millisecond), observe.Fresh)
+				typ.Outcome, typ.Code = observe.Mismatch, "type"
+				typ.Message = "column amount is int, was decimal(10,2) (another kind of type)"
+				email := func(b int, w plan.Window) observe.Event {
+					return f.fail(b, plan.New, w, "GetEmail", "1054", "undefined-column", "Unknown column 'email' in 'field list'")
+				}
+				race := f.fail(2, plan.New, plan.During, "CreateUser", "1213", "deadlock", "Deadlock found when trying to get lock")
+				race.Code, race.Class, race.Message = "1062", "unique", "Duplicate entry 'x' for key 'users_name'"
+				base := probe(f.fail(0, plan.Old, plan.After, "ListVenues", "1366", "invalid-value",
+					"Incorrect integer value: 'x' for column 'capacity'"), observe.Fresh)
+				return append(es, base, window,
+					probe(email(1, plan.After), observe.Fresh), probe(email(2, plan.After), observe.Fresh),
+					email(3, plan.During), typ, race)
+			},
+		},
 		"env-error": {
 			scenario: "rename_column_naive", engine: "mariadb:10.11",
 			steps: []plan.StepRef{
@@ -233,6 +265,7 @@ func TestGolden(t *testing.T) {
 		{name: "env-error", runs: []string{"env-error"}, reason: "an environment failure is not a verdict"},
 		{name: "notes", runs: []string{"notes"}, reason: "notes (generated arguments) are shown, not findings"},
 		{name: "all", runs: fixtureOrder, reason: "several runs in one report"},
+		{name: "probes", runs: []string{"probes"}, reason: "state probes: the session that met a failure, the state after a statement, a result that changed type, a break still failing in later steps, a timing finding, a workload error"},
 		{name: "stall-timings", runs: []string{"stall"}, opts: Options{Timings: true}, reason: "timings shown when asked"},
 	}
 	for _, tc := range cases {
@@ -323,7 +356,12 @@ func TestJSONContract(t *testing.T) {
 	for k, want := range v {
 		check(want, "violations", 0, k)
 	}
-	mig := get(doc, "violations", 3).(map[string]any)
+	var mig map[string]any
+	for _, v := range get(doc, "violations").([]any) {
+		if m := v.(map[string]any); m["kind"] == "migration" {
+			mig = m
+		}
+	}
 	for k, want := range map[string]any{"engine": "postgres:16", "phase": "migrate", "step": "0003_email_not_null", "kind": "migration", "code": "23502"} {
 		if mig[k] != want {
 			t.Errorf("migration violation %s = %v, want %v", k, mig[k], want)

@@ -263,12 +263,12 @@ func (p *textPrinter) cell(b verdict.Boundary, c verdict.Cell) {
 		tag = p.paint(ansiYellow, "INFO")
 	}
 	where := string(c.Release) + " at " + b.String()
-	what := when(f) + ": " + f.Query
+	what := whenAt(b.Phase, f) + ": " + f.Query
 	if q := qualifier(f); f.Transient || f.Workload || (f.Since != "" && f.Required) || (f.Kind == verdict.KindStall && q != "" && q != "informational") {
 		what += " (" + q + ")" // transient, still failing, or a stall the policy makes a warning
 	}
 	if f.Timing {
-		what += " (timing: met only while the step ran, in no probed state)"
+		what += " (timing: only while the step ran)"
 	}
 	// "  FAIL " + where + ", " + what, or two lines when that is too wide.
 	if utf8.RuneCountInString(where+", "+what)+len(detailIndent) <= textWidth {
@@ -313,7 +313,8 @@ func pad(s string, w int) string {
 
 // legend explains the table's marks and what a release that is not required
 // does.
-const legend = "✓ pass · ✗ violation · ✗ info: failed where the release is not required (its writes there are rolled back) · - not run"
+const legend = "✓ pass · ✗ violation · ✗ info: not a violation (a release not required there,\n" +
+	"its writes rolled back; or still failing since an earlier step) · - not run"
 
 // workloadErrors lists the queries that fail on their own release's baseline.
 func (p *textPrinter) workloadErrors(wes []verdict.WorkloadError) {
