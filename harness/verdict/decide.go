@@ -408,7 +408,7 @@ func cellViolations(in RunInput, b plan.Boundary, c Cell) []Violation {
 // error or a wrong result that is not transient. Stalls only say it waited.
 func breaksOld(c Cell) bool {
 	for _, f := range c.Failures {
-		if (f.Kind == KindError || f.Kind == KindResult) && !f.Transient && !f.Timing && !f.Workload {
+		if (f.Kind == KindError || f.Kind == KindResult) && !f.Transient && !f.Timing && !f.Workload && f.Since == "" {
 			return true
 		}
 	}

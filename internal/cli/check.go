@@ -44,6 +44,9 @@ type checkFlags struct {
 	passes     int
 	noDuring   bool
 	timings    bool
+	// allowWorkloadErrors judges the rest when some query fails on its own
+	// release's baseline, instead of exiting 2.
+	allowWorkloadErrors bool
 	traffic    loadFlags // load_flags.go
 }
 
@@ -61,6 +64,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.name, "name", "", "`NAME` of the check in reports (default: the --migrations path)")
 	fs.IntVar(&f.passes, "passes", 1, "`N` runs of each release's workload after each step")
 	fs.BoolVar(&f.noDuring, "no-during", false, "run the workloads only between steps, not while a step is applied")
+	fs.BoolVar(&f.allowWorkloadErrors, "allow-workload-errors", false, "report queries that fail on their own release's baseline (a query or arguments problem) and judge the rest, instead of exiting 2")
 	f.traffic.register(fs)
 	fs.BoolVar(&f.timings, "timings", true, "include measured durations in the report (-timings=false for output that can be compared from run to run)")
 }
@@ -189,6 +193,14 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "straddle: %s (%s); %s report written to %s\n", res.Verdict, countViolations(res), f.format, f.out)
 	}
 	switch {
+	case len(res.WorkloadErrors) > 0 && !res.EnvFailure() && !f.allowWorkloadErrors:
+		we := res.WorkloadErrors[0]
+		more := ""
+		if n := len(res.WorkloadErrors) - 1; n > 0 {
+			more = fmt.Sprintf(" (and %d more, listed in the report)", n)
+		}
+		return fmt.Errorf("%w: the %s release fails on its own baseline on %s: %s %s %s%s; fix the query or give its arguments with -- args: (--allow-workload-errors judges the rest anyway)",
+			plan.ErrBadInput, we.Release, we.Engine, we.Query, we.Code, oneLineMsg(we.Message), more)
 	case res.EnvFailure():
 		for _, r := range res.Runs {
 			if r.Error != "" {
@@ -434,3 +446,6 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
+
+// oneLineMsg folds a server message onto one line.
+func oneLineMsg(s string) string { return strings.Join(strings.Fields(s), " ") }

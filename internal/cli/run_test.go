@@ -128,7 +128,7 @@ func TestHelpScenario(t *testing.T) {
 	if err := Run(t.Context(), []string{"help", "scenario"}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"step PHASE FILE|DIR [NAME]", "[!] cell [-when during|after] BOUNDARY", "[cap:transactional-ddl]", "rename.mariadb.sql"} {
+	for _, want := range []string{"step PHASE FILE|DIR [NAME]", "[!] cell [-when during|after] [-session long-lived|new] BOUNDARY", "[cap:transactional-ddl]", "rename.mariadb.sql"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("help scenario lacks %q:\n%s", want, stdout.String())
 		}
