@@ -47,7 +47,7 @@ type checkFlags struct {
 	// allowWorkloadErrors judges the rest when some query fails on its own
 	// release's baseline, instead of exiting 2.
 	allowWorkloadErrors bool
-	traffic    loadFlags // load_flags.go
+	traffic             loadFlags // load_flags.go
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
