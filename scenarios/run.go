@@ -61,6 +61,8 @@ type RunConfig struct {
 	Verbose bool
 	Counter workload.Counter
 	Passes  int
+	// NoProbes turns the state probes off (Config.NoProbes): cost comparisons.
+	NoProbes bool
 	// UpdateScripts rewrites the archived file of a failing "cmp stdout FILE" with
 	// what the script printed (testscript.Params.UpdateScripts).
 	UpdateScripts bool
@@ -138,6 +140,7 @@ func runOne(ctx context.Context, cfg RunConfig, file string, spec engine.Spec) R
 	top := &scriptT{verbose: cfg.Verbose}
 	p := Params(Config{
 		Context: ctx, Fleet: cfg.Fleet, Engine: spec, Counter: cfg.Counter, Passes: cfg.Passes,
+		NoProbes: cfg.NoProbes,
 		Done: func(t testscript.T, o Outcome) {
 			if st, ok := t.(*scriptT); ok {
 				st.outcome = &o

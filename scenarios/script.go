@@ -34,6 +34,9 @@ type Config struct {
 	Counter workload.Counter
 	// Passes is the number of after-window passes per release and boundary (0: 1).
 	Passes int
+	// NoProbes turns the state probes off (session.Config.NoProbes): for cost
+	// comparisons only; the cookbook's assertions need the probes.
+	NoProbes bool
 	// Done, when set, is called with each script's outcome when the script ends,
 	// after its database is dropped. t is the script's testscript.T.
 	Done func(t testscript.T, o Outcome)
@@ -166,7 +169,7 @@ func (s *Script) session() (*session.Session, error) {
 	}
 	sess, err := session.Open(s.ctx(), session.Config{
 		Scenario: s.name, Spec: s.cfg.Engine, Fleet: s.cfg.Fleet, Policy: s.policy,
-		Passes: s.cfg.Passes, Counter: s.cfg.Counter,
+		Passes: s.cfg.Passes, Counter: s.cfg.Counter, NoProbes: s.cfg.NoProbes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open a database on %s: %w", s.cfg.Engine, err)

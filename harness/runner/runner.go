@@ -138,6 +138,11 @@ type Config struct {
 	// treats every expand step as the last one for the new release's after
 	// window.
 	Planned plan.Rollout
+	// NoProbes turns the state probes off (Prober): each release then runs
+	// Passes passes after each step on its pool, and nothing probes the states
+	// between the statements of a step — how straddle ran before it probed.
+	// For comparisons (the cost benchmark); a verdict needs the probes.
+	NoProbes bool
 
 	usual *usual // latencies outside steps, set by Open
 }
@@ -361,6 +366,9 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 	// The states between the statements of a step that commits them one by one
 	// are states too: every release that runs during the step probes each.
 	prog.between = func(ctx context.Context, k int) error {
+		if cfg.NoProbes {
+			return nil
+		}
 		return probe(ctx, cfg, pol, At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, AfterStatement: k, Statement: func() int { return k }})
 	}
 	if cfg.NoDuring {
@@ -494,8 +502,10 @@ func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) e
 		}
 	}
 	at := At{Engine: cfg.Engine, Boundary: b, Window: plan.After}
-	if err := probe(ctx, cfg, pol, at); err != nil {
-		return err
+	if !cfg.NoProbes {
+		if err := probe(ctx, cfg, pol, at); err != nil {
+			return err
+		}
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
@@ -512,7 +522,7 @@ func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) e
 				return
 			}
 			passes := cfg.Passes
-			if _, ok := rw.w.(Prober); ok {
+			if _, ok := rw.w.(Prober); ok && !cfg.NoProbes {
 				passes-- // the probe was the first
 			}
 			for range passes {

@@ -37,6 +37,9 @@ type Config struct {
 	// Planned is the whole rollout when it is known before it runs
 	// (runner.Config.Planned); Run fills it from its steps.
 	Planned plan.Rollout
+	// NoProbes turns the state probes off (runner.Config.NoProbes): for cost
+	// comparisons only.
+	NoProbes bool
 }
 
 // maxIdle bounds the idle connections a release's pool keeps: more than any
@@ -83,6 +86,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	s.ro, err = runner.Open(ctx, runner.Config{
 		Engine: s.Engine(), DB: db, Sink: s.rec, Passes: cfg.Passes, NoDuring: cfg.NoDuring,
 		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall), Policy: cfg.Policy, Planned: cfg.Planned,
+		NoProbes: cfg.NoProbes,
 		// The monitor may install lock views only on servers straddle started.
 		LockViews: cfg.Fleet.Provider().Name() != "dsn",
 	})
