@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/straddle-dev/straddle/harness/plan"
 )
@@ -239,25 +240,37 @@ func (c Cell) Violations() int { return len(c.Violating()) }
 // Violating returns c's failures that are violations, one per (query, kind, code):
 // the same break seen during and after a step is one violation, at its first
 // occurrence.
+//
+// Which failure stands for a break is chosen so that it is the same in every
+// run: the first one a state probe met (probes run in the same order every
+// time), and only when no probe met it, the first one traffic met.
 func (c Cell) Violating() []Failure {
-	var out []Failure
+	type key struct {
+		query string
+		kind  Kind
+		code  string
+	}
+	pick := map[key]int{}
 	for i, f := range c.Failures {
-		if f.Violation && firstOfBreak(c.Failures, i) {
-			out = append(out, f)
+		if !f.Violation {
+			continue
 		}
+		k := key{f.Query, f.Kind, f.Code}
+		j, ok := pick[k]
+		if !ok || (c.Failures[j].Session == "" && f.Session != "") {
+			pick[k] = i
+		}
+	}
+	idx := make([]int, 0, len(pick))
+	for _, i := range pick {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	out := make([]Failure, len(idx))
+	for n, i := range idx {
+		out[n] = c.Failures[i]
 	}
 	return out
-}
-
-// firstOfBreak reports whether fs[i] is the first violating failure of its (query,
-// kind, code): the same break seen during and after a step is one violation.
-func firstOfBreak(fs []Failure, i int) bool {
-	for _, g := range fs[:i] {
-		if g.Violation && g.Query == fs[i].Query && g.Kind == fs[i].Kind && g.Code == fs[i].Code {
-			return false
-		}
-	}
-	return true
 }
 
 // CellPolicy is the requirement of a cell in each window.
