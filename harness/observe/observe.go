@@ -69,8 +69,10 @@ type Event struct {
 	Probe   bool
 	Session Session // the kind of connection of a probe; "" for traffic
 	// AfterStatement is k for a probe of the state after statement k of a step
-	// whose statements commit one by one (Window During); 0 otherwise.
+	// whose statements commit one by one (Window During); 0 otherwise. Then
+	// StepStatements is the step's number of statements and SQL statement k.
 	AfterStatement int
+	StepStatements int
 }
 
 // Sink receives events. Implementations are safe for concurrent use.
@@ -105,6 +107,7 @@ type Failure struct {
 	Probe          bool
 	Session        Session
 	AfterStatement int
+	StepStatements int
 }
 
 // Cell aggregates the events of one CellKey.
@@ -195,7 +198,7 @@ func (r *Recorder) Record(e Event) {
 	c.Failures = append(c.Failures, Failure{
 		Outcome: e.Outcome, Code: e.Code, Class: e.Class, Message: e.Message, Count: 1,
 		First: r.seq, Statement: e.Statement, Latency: e.Latency, Holder: e.Holder,
-		SQL: e.SQL, Output: e.Output, Probe: e.Probe, Session: e.Session, AfterStatement: e.AfterStatement,
+		SQL: e.SQL, Output: e.Output, Probe: e.Probe, Session: e.Session, AfterStatement: e.AfterStatement, StepStatements: e.StepStatements,
 	})
 }
 

@@ -106,7 +106,11 @@ func whenAt(phase plan.Phase, f verdict.Failure) string {
 	case plan.During:
 		switch {
 		case f.AfterStatement > 0:
-			s = "after statement " + strconv.Itoa(f.AfterStatement) + " of the step (committed on its own)"
+			s = "after statement " + strconv.Itoa(f.AfterStatement)
+			if f.StepStatements > 0 {
+				s += " of " + strconv.Itoa(f.StepStatements)
+			}
+			s += " (committed on its own)"
 		case f.Statement > 0:
 			s = "during statement " + strconv.Itoa(f.Statement)
 		default:

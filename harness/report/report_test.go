@@ -193,7 +193,8 @@ func fixtures() map[string]*fixture {
 				}
 				window := probe(f.fail(1, plan.Old, plan.During, "GetUser", "1146", "undefined-table",
 					"Table 'app.users' doesn't exist"), observe.LongLived)
-				window.AfterStatement, window.Statement = 1, 1
+				window.AfterStatement, window.Statement, window.StepStatements = 1, 1, 2
+				window.SQL = "RENAME TABLE users TO accounts"
 				typ := probe(f.q(2, plan.Old, plan.After, "GetAmount", time.Millisecond), observe.Fresh)
 				typ.Outcome, typ.Code = observe.Mismatch, "type"
 				typ.Message = "column amount is int, was decimal(10,2) (another kind of type)"

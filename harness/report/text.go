@@ -2,6 +2,7 @@ package report
 
 import (
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -278,6 +279,9 @@ func (p *textPrinter) cell(b verdict.Boundary, c verdict.Cell) {
 		p.line(detailIndent, what)
 	}
 	p.line(detailIndent, describe(f, p.opts.Timings))
+	if f.AfterStatement > 0 && f.SQL != "" {
+		p.line(detailIndent, truncate(oneLine("statement "+strconv.Itoa(f.AfterStatement)+": "+f.SQL), textWidth-len(detailIndent)))
+	}
 	p.output(f.Output)
 	// Every other query that broke in the cell, so a reader sees the whole damage
 	// (a CI log is often all they get), not just the first failure.

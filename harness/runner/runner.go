@@ -29,8 +29,11 @@ type At struct {
 	// required here (see workload.Where.Observe).
 	Observe bool
 	// AfterStatement is k for a probe of the state after statement k of a step
-	// whose statements commit one by one; 0 otherwise.
+	// whose statements commit one by one; 0 otherwise. StepStatements is the
+	// step's number of statements and StatementSQL the text of statement k.
 	AfterStatement int
+	StepStatements int
+	StatementSQL   string
 }
 
 // Stopped reports whether the window has ended.
@@ -369,7 +372,9 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		if cfg.NoProbes {
 			return nil
 		}
-		return probe(ctx, cfg, pol, At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, AfterStatement: k, Statement: func() int { return k }})
+		return probe(ctx, cfg, pol, At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During,
+			AfterStatement: k, StepStatements: len(s.Statements), StatementSQL: s.Statements[k-1].SQL,
+			Statement: func() int { return k }})
 	}
 	if cfg.NoDuring {
 		return ap.apply(ctx, cfg, s, prog)

@@ -342,7 +342,7 @@ func decideCell(in RunInput, b, prev plan.Boundary, rel plan.Release, cells []ob
 				Kind: kindOf(f.Outcome), Class: f.Class, Count: f.Count,
 				Required: req == plan.Required, Transient: isTransient(f.Class),
 				Statement: f.Statement, Holder: f.Holder, Output: f.Output,
-				Session: string(f.Session), AfterStatement: f.AfterStatement,
+				Session: string(f.Session), AfterStatement: f.AfterStatement, StepStatements: f.StepStatements,
 			}
 			// A stall is a warning, not a violation, when the policy says so.
 			out.Violation = out.Required && !out.Transient &&
@@ -350,6 +350,9 @@ func decideCell(in RunInput, b, prev plan.Boundary, rel plan.Release, cells []ob
 			if f.Outcome == observe.Stalled {
 				wait := ms(f.Latency)
 				out.WaitMS = &wait
+				out.SQL = f.SQL
+			}
+			if f.AfterStatement > 0 {
 				out.SQL = f.SQL
 			}
 			fs = append(fs, located{f: out, first: f.First, window: w})

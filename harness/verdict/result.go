@@ -315,6 +315,9 @@ type Failure struct {
 	// AfterStatement is k when a probe met it in the state after statement k of
 	// a step whose statements commit one by one.
 	AfterStatement int `json:"after_statement,omitempty"`
+	// StepStatements is the number of statements of the step, with
+	// AfterStatement (SQL is then statement AfterStatement's text).
+	StepStatements int `json:"step_statements,omitempty"`
 	// Timing is set for a failure that traffic met while a step ran (or under
 	// load) and that no probe met in any state: a race, a lock wait, a timeout.
 	// It is judged by the policy like any other.

@@ -99,7 +99,7 @@ func (r *Runner) probeOn(ctx context.Context, c *sql.Conn, sess observe.Session,
 				return err
 			}
 			if ev != nil {
-				ev.Probe, ev.Session, ev.AfterStatement = true, sess, where.AfterStatement
+				mark(ev, sess, where)
 				sink.Record(*ev)
 				r.forget(ref)
 				continue
@@ -113,7 +113,7 @@ func (r *Runner) probeOn(ctx context.Context, c *sql.Conn, sess observe.Session,
 		if err != nil {
 			return err
 		}
-		ev.Probe, ev.Session, ev.AfterStatement = true, sess, where.AfterStatement
+		mark(&ev, sess, where)
 		sink.Record(ev)
 		if sess != observe.Fresh || !rq.reads {
 			continue
@@ -336,4 +336,12 @@ func (c column) typeString() string {
 		return fmt.Sprintf("%s(%d)", t, c.length)
 	}
 	return t
+}
+
+// mark makes ev a probe's event, on session sess, at where.
+func mark(ev *observe.Event, sess observe.Session, where Where) {
+	ev.Probe, ev.Session = true, sess
+	if where.AfterStatement > 0 {
+		ev.AfterStatement, ev.StepStatements, ev.SQL = where.AfterStatement, where.StepStatements, where.StatementSQL
+	}
 }

@@ -62,8 +62,11 @@ type Where struct {
 	// what it writes must not reach later states. Errors and results are kept.
 	Observe bool
 	// AfterStatement is k when the pass probes the state after statement k of a
-	// step whose statements commit one by one; 0 otherwise.
+	// step whose statements commit one by one; 0 otherwise. StepStatements is the
+	// step's number of statements and StatementSQL the text of statement k.
 	AfterStatement int
+	StepStatements int
+	StatementSQL   string
 }
 
 func (w Where) stopped() bool {
