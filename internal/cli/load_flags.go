@@ -31,7 +31,7 @@ func (l *loadFlags) register(fs *flag.FlagSet) {
 	fs.Var(&l.maxStall, "max-stall", fmt.Sprintf("a query a step holds up `D` beyond its usual latency is a stall, reported as blocking with the lock and its holder (default %s; off to turn off)", runner.DefaultMaxStall))
 	fs.StringVar(&l.stalls, "stalls", "violation", "what a stall in a required cell is: `violation` (fails the check) or warning (reported only)")
 	fs.BoolVar(&l.latency, "latency", false, "add each release's executions and p50/p99/max latency per boundary, window (before, during, after the step) and query to the text report")
-	fs.StringVar(&l.fresh, "fresh-connections", "", "run each `RELEASE`'s executions (old, new, or old,new) on a new connection instead of its long-lived pool, whose server-side prepared statements outlive the steps as in applications")
+	fs.StringVar(&l.fresh, "fresh-connections", "", "run each `RELEASE`'s traffic (old, new, or old,new) on a new connection per pass instead of its long-lived pool; the state probes run every query both ways whatever this says")
 }
 
 // on reports whether load mode was asked for.
