@@ -449,6 +449,7 @@ func cmdSQL(s *Script, neg bool, args []string) error {
 	if err != nil {
 		return err
 	}
+	sess.DataChanged() // the statement may write: values read next are not comparable
 	if s.pool == nil {
 		if s.pool, err = sess.Database().Open(s.ctx()); err != nil {
 			return err

@@ -263,12 +263,17 @@ func (s *Session) Check(ctx context.Context) error { return s.env(s.ro.Check(ctx
 
 // Exec runs fixture statements now, outside any step.
 func (s *Session) Exec(ctx context.Context, stmts []runner.Statement) error {
-	// The data changes outside the releases: a read returning other values
-	// after this is no finding.
+	s.DataChanged()
+	return s.ro.Exec(ctx, stmts)
+}
+
+// DataChanged says that the data changed outside the releases and the steps
+// (fixtures, a script's own SQL): a read returning other values at the next
+// probe is then no finding.
+func (s *Session) DataChanged() {
 	for _, r := range s.runners {
 		r.ForgetResults()
 	}
-	return s.ro.Exec(ctx, stmts)
 }
 
 // Boundary is the boundary reached last.
