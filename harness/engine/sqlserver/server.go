@@ -23,6 +23,9 @@ type Config struct {
 	URL string
 	// Stop tears down what the provider started; called last by Server.Stop. May be nil.
 	Stop func(ctx context.Context) error
+	// Exited reports how the server process ended, nil while it runs (see
+	// engine.Watcher). May be nil: the server is not watched.
+	Exited func() error
 	// Ready bounds how long Connect waits for the server to accept connections.
 	// Zero means 60s.
 	Ready time.Duration
@@ -46,7 +49,18 @@ type Server struct {
 	stopped bool
 }
 
-var _ engine.Server = (*Server)(nil)
+var (
+	_ engine.Server  = (*Server)(nil)
+	_ engine.Watcher = (*Server)(nil)
+)
+
+// Exited implements engine.Watcher with Config.Exited.
+func (s *Server) Exited() error {
+	if s.cfg.Exited == nil {
+		return nil
+	}
+	return s.cfg.Exited()
+}
 
 // Connect opens an admin pool to cfg.URL, waits until the server answers a real
 // query (not a log line: the robust readiness check for any image), and reads its
