@@ -155,6 +155,11 @@ func killOnce(t *testing.T, bin, proj string, c killCase) {
 
 	err = cmd.Wait()
 	<-done
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		ps, _ := exec.Command("sh", "-c", "ps -eo pid,ppid,stat,args | grep -F "+tmp+" | grep -v grep").Output()
+		logs, _ := exec.Command("sh", "-c", "tail -n 30 "+tmp+"/straddle-*/server.log").Output()
+		t.Logf("after the kill, processes under %s:\n%s\nserver log:\n%s", tmp, ps, logs)
+	}
 	var ee *exec.ExitError
 	assert.Assert(t, errors.As(err, &ee), "straddle exited 0 after the engine died:\n%s", log.String())
 	assert.Equal(t, ee.ExitCode(), 3, "exit code after the engine died (%+v):\n%s", c, log.String())
@@ -194,7 +199,7 @@ func waitSlow(t *testing.T, pid int, tmp string, c killCase) func() error {
 			}
 			return func() error { return exec.Command("docker", "kill", "-s", c.signal, id).Run() }
 		}
-		srv := serverPID(tmp, c.engine)
+		srv := serverPID(pid, tmp, c.engine)
 		if srv == 0 {
 			continue
 		}
@@ -236,7 +241,7 @@ func sleeping(q *exec.Cmd) bool {
 }
 
 const (
-	pgActivity = "SELECT query FROM pg_stat_activity WHERE query LIKE '%sleep(60)%' AND pid <> pg_backend_pid()"
+	pgActivity = "SELECT query FROM pg_stat_activity WHERE query LIKE '%sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()"
 	myActivity = "SELECT info FROM information_schema.processlist WHERE info LIKE '%SLEEP(60)%' AND id <> CONNECTION_ID()"
 )
 
@@ -262,24 +267,36 @@ func localSQL(tmp, eng string) *exec.Cmd {
 	return exec.Command("psql", "-h", filepath.Dir(socks[0]), "-p", port, "-U", "straddle", "-d", "postgres", "-Atc", pgActivity)
 }
 
-// serverPID returns the pid of the running local server under tmp, from the pid
-// file the server itself writes once it runs (postmaster.pid, mysqld.pid); 0 if
-// none yet.
-func serverPID(tmp, eng string) int {
-	pattern := filepath.Join(tmp, "straddle-*", "data", "postmaster.pid")
+// serverPID returns the pid of the local server straddle process parent started
+// under tmp: its child named postgres or mariadbd whose command line names tmp; 0
+// if none yet. (Pid files can be stale: a data dir copied from the provider's cache.)
+func serverPID(parent int, tmp, eng string) int {
+	name := "postgres"
 	if eng == "mariadb" {
-		pattern = filepath.Join(tmp, "straddle-*", "mysqld.pid")
+		name = "mariadbd"
 	}
-	files, _ := filepath.Glob(pattern)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
 		if err != nil {
 			continue
 		}
-		first, _, _ := strings.Cut(string(b), "\n")
-		if pid, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && syscall.Kill(pid, 0) == nil {
-			return pid
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
 		}
+		f := strings.Fields(string(b)[i+1:])
+		if len(f) < 2 || f[1] != strconv.Itoa(parent) {
+			continue
+		}
+		dir := filepath.Dir(st)
+		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+		args := strings.Split(string(cmdline), "\x00")
+		if filepath.Base(args[0]) != name || !strings.Contains(string(cmdline), tmp) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(dir))
+		return pid
 	}
 	return 0
 }
