@@ -13,6 +13,7 @@ const mod = "github.com/straddle-dev/straddle/harness/"
 // Providers and test helpers sit beside their contract package.
 var rank = map[string]int{
 	"plan":      0,
+	"input":     1, // reads user files (regular only, bounded); beside engine
 	"engine":    1,
 	"observe":   2,
 	"migration": 3,

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/report"
@@ -313,9 +314,9 @@ func cmdLoad(s *Script, _ bool, args []string) error {
 			return err
 		}
 		for _, p := range paths {
-			src, err := os.ReadFile(p)
+			src, err := input.ReadFile(p)
 			if err != nil {
-				return inputf("%v", err)
+				return err
 			}
 			fams := []engine.Family{engine.Postgres, engine.MySQL}
 			if !s.dry {

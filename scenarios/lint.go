@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rogpeppe/go-internal/txtar"
-
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
@@ -27,11 +25,10 @@ import (
 // set with env): it does not complain about files that may appear that way, and
 // the commands check again when the script runs.
 func Lint(file string) []error {
-	raw, err := os.ReadFile(file)
+	a, raw, err := readArchive(file)
 	if err != nil {
-		return []error{plan.Errorf(file, 0, "cannot read: %v", err)}
+		return []error{err}
 	}
-	a := txtar.Parse(raw)
 	dir, err := os.MkdirTemp("", "straddle-lint-*")
 	if err != nil {
 		return []error{err}

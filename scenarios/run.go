@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +93,9 @@ func Run(ctx context.Context, cfg RunConfig) []Ran {
 		return out
 	}
 	defer os.RemoveAll(root)
+	// The owner's pid, as in server dirs: `straddle engines prune` removes the root
+	// of a run that was killed outright.
+	_ = os.WriteFile(filepath.Join(root, "straddle.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	cfg.workRoot = root
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
@@ -135,6 +139,12 @@ func runOne(ctx context.Context, cfg RunConfig, file string, spec engine.Spec) R
 	r := Ran{File: file, Name: ScriptName(file), Engine: spec}
 	if ctx.Err() != nil {
 		r.Status, r.Errors = EnvFailed, []string{ctx.Err().Error()}
+		return r
+	}
+	// testscript would hang on a FIFO, panic on a "-- --" marker and write a member
+	// named ../x outside the work dir: check the archive first.
+	if _, _, err := readArchive(file); err != nil {
+		r.Status, r.Errors = Malformed, []string{err.Error()}
 		return r
 	}
 	top := &scriptT{verbose: cfg.Verbose}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -62,6 +63,9 @@ type DBError struct {
 	Code    string // SQLSTATE on postgres, error number on mysql
 	Class   Class
 	Message string
+	// Gone is true when the code says the server or the connection went away
+	// (Dialect.Gone): an environment failure, never a finding about the SQL.
+	Gone bool
 }
 
 func (e *DBError) Error() string { return e.Code + ": " + e.Message }
@@ -87,6 +91,13 @@ type Dialect struct {
 	// StartingUp holds the error codes a server answers with while it is still
 	// starting or recovering: worth waiting out, unlike a bad password.
 	StartingUp map[string]bool
+	// Gone holds the error codes that say the server or the connection is going
+	// away — a shutdown, a crash, a killed connection, the database dropped under
+	// the run — and GonePrefixes the code classes that do (SQLSTATE class 08,
+	// connection exception). A statement that fails with one of them says nothing
+	// about the SQL: the run is an environment failure (Classify sets DBError.Gone).
+	Gone         map[string]bool
+	GonePrefixes []string
 	// TransactionalDDL is true when DDL can run inside a transaction and roll back;
 	// false where every DDL statement commits on its own (MySQL/MariaDB), so traffic
 	// sees each intermediate statement of a step.
@@ -178,6 +189,18 @@ var dialects = map[Family]*Dialect{
 		SessionHoldsLocks:    "SELECT now() <> statement_timestamp()",
 		StartingUp:           map[string]bool{"57P03": true, "57P01": true, "57P02": true}, // starting up, or an init server shutting down
 		PositionalInsertPads: true,
+		Gone: map[string]bool{
+			"57P01": true, // admin_shutdown: fast shutdown, or the postmaster died
+			"57P02": true, // crash_shutdown: another backend crashed
+			"57P03": true, // cannot_connect_now: starting up or shutting down
+			"57P04": true, // database_dropped
+			"53300": true, // too_many_connections
+			"3D000": true, // invalid_catalog_name: the scratch database is gone
+			"58030": true, // io_error
+			"XX001": true, // data_corrupted
+			"XX002": true, // index_corrupted
+		},
+		GonePrefixes: []string{"08"}, // connection_exception and its subclasses
 	},
 	MySQL: {
 		Family: MySQL,
@@ -213,6 +236,23 @@ var dialects = map[Family]*Dialect{
 		Placeholder:            func(int) string { return "?" },
 		LockTimeout:            "SET SESSION lock_wait_timeout = GREATEST(1, CEIL(%d / 1000)), SESSION innodb_lock_wait_timeout = GREATEST(1, CEIL(%[1]d / 1000))",
 		ImplicitNotNullDefault: true,
+		Gone: map[string]bool{
+			"1040": true, // ER_CON_COUNT_ERROR: too many connections
+			"1049": true, // ER_BAD_DB_ERROR: the scratch database is gone
+			"1053": true, // ER_SERVER_SHUTDOWN: shutdown in progress
+			"1077": true, // ER_NORMAL_SHUTDOWN
+			"1078": true, // ER_GOT_SIGNAL: aborting
+			"1079": true, // ER_SHUTDOWN_COMPLETE
+			"1080": true, // ER_FORCING_CLOSE: forcing close of thread
+			"1152": true, // ER_ABORTING_CONNECTION
+			"1184": true, // ER_NEW_ABORTING_CONNECTION
+			"1927": true, // ER_CONNECTION_KILLED (MariaDB)
+			"2002": true, // CR_CONNECTION_ERROR (client libraries, e.g. a migration command)
+			"2003": true, // CR_CONN_HOST_ERROR
+			"2006": true, // CR_SERVER_GONE_ERROR
+			"2013": true, // CR_SERVER_LOST
+			"2055": true, // CR_SERVER_LOST_EXTENDED
+		},
 	},
 }
 
@@ -259,11 +299,28 @@ func Classify(err error) *DBError {
 	defer classifiersMu.RUnlock()
 	for _, c := range classifiers {
 		if f, code, msg, ok := c(err); ok {
-			return &DBError{Code: code, Class: classOf(f, code), Message: msg}
+			return &DBError{Code: code, Class: classOf(f, code), Message: msg, Gone: dialects[f].gone(code)}
 		}
 	}
 	return nil
 }
+
+// gone reports whether code says the server or the connection went away.
+func (d *Dialect) gone(code string) bool {
+	if d.Gone[code] {
+		return true
+	}
+	for _, p := range d.GonePrefixes {
+		if strings.HasPrefix(code, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Gone reports whether code, a server error code of family f, says the server or
+// the connection went away rather than that a statement is wrong (Dialect.Gone).
+func Gone(f Family, code string) bool { return DialectOf(f).gone(code) }
 
 // ClassOf returns the normalized class of a server error code on family f.
 func ClassOf(f Family, code string) Class { return classOf(f, code) }

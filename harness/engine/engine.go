@@ -85,3 +85,14 @@ const (
 	// TempPattern is the os.MkdirTemp pattern of every temp dir straddle makes.
 	TempPattern = "straddle-*"
 )
+
+// Watcher is the optional capability of a Server to tell whether the server process
+// or container it started has exited under the run (killed, crashed, shut down by
+// someone else). Its orphans may still answer on open connections (a PostgreSQL
+// backend outlives a SIGKILLed postmaster until it notices), so a run that saw no
+// error still certifies nothing once Exited says so.
+type Watcher interface {
+	// Exited returns nil while the server runs (or after Stop), else an error
+	// saying how it ended.
+	Exited() error
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
@@ -187,10 +188,14 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 		b.stmts, b.noTx, err = split(syn, path, src, 1)
 		if err == nil && f == Flyway {
 			// Flyway's per-script configuration: V1__x.sql.conf.
-			if conf, cerr := os.ReadFile(path + ".conf"); cerr == nil && reFlywayConfNoTx.Match(conf) {
-				b.noTx = true
-			} else if cerr != nil && !errors.Is(cerr, os.ErrNotExist) {
-				return body{}, plan.Errorf(path+".conf", 0, "cannot read: %v", unwrapPath(cerr))
+			if _, serr := os.Lstat(path + ".conf"); serr == nil {
+				conf, cerr := input.ReadFile(path + ".conf")
+				if cerr != nil {
+					return body{}, cerr
+				}
+				b.noTx = reFlywayConfNoTx.Match(conf)
+			} else if !errors.Is(serr, os.ErrNotExist) {
+				return body{}, plan.Errorf(path+".conf", 0, "cannot read: %v", unwrapPath(serr))
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
@@ -201,9 +202,9 @@ func collect(dir string) (files []file, goFiles []string, phased bool, err error
 			}
 			switch {
 			case strings.HasSuffix(name, ".sql"):
-				src, err := os.ReadFile(path)
+				src, err := input.ReadFile(path)
 				if err != nil {
-					return plan.Errorf(path, 0, "cannot read: %v", unwrapPath(err))
+					return err
 				}
 				files = append(files, file{path: path, base: name, dirPhase: phase, src: string(src)})
 			case reGooseGo.MatchString(name) && !strings.HasSuffix(name, "_test.go"):
@@ -394,9 +395,9 @@ func LoadFile(path string, phase plan.Phase) (Step, error) {
 	if phase != "" && phase.Order() < 0 {
 		return Step{}, fmt.Errorf("%w: %s: unknown phase %q (want baseline, expand, migrate or contract)", plan.ErrBadInput, path, phase)
 	}
-	src, err := os.ReadFile(path)
+	src, err := input.ReadFile(path)
 	if err != nil {
-		return Step{}, plan.Errorf(path, 0, "cannot read: %v", unwrapPath(err))
+		return Step{}, err
 	}
 	format, err := markers(path, string(src))
 	if err != nil {

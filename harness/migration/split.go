@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
@@ -153,6 +154,9 @@ func split(syn syntax, file, src string, base int) (out []Statement, noTx bool, 
 		if src[i] == '\n' {
 			l.lines = append(l.lines, i)
 		}
+	}
+	if off, msg := input.Invalid(src); off >= 0 {
+		return nil, false, l.errorf(off, "%s", msg)
 	}
 	st := stmt{start: -1}
 	emit := func(end int) {

@@ -615,11 +615,14 @@ func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress
 	}
 	ev.Latency = time.Since(start)
 	if failed != nil {
+		if ctx.Err() != nil { // interrupted: a cancelled statement is no finding
+			return false, ctx.Err()
+		}
 		var ae *ApplyError
 		switch de := engine.Classify(failed); {
-		case de != nil:
+		case de != nil && !de.Gone && ap.alive(ctx):
 			ev.Outcome, ev.Code, ev.Class, ev.Message = observe.Error, de.Code, string(de.Class), de.Message
-		case errors.As(failed, &ae):
+		case errors.As(failed, &ae) && ap.alive(ctx):
 			ev.Outcome, ev.Message, ev.Output = observe.Error, ae.Message, ae.Output
 		default:
 			if ctx.Err() != nil {
@@ -630,6 +633,16 @@ func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress
 	}
 	cfg.Sink.Record(ev)
 	return failed == nil, nil
+}
+
+// alive reports whether the server still answers on the migration connection: a
+// step that failed while the server went away (a migration command's client saw
+// the shutdown, a statement met a code of no class) is an environment failure,
+// not a finding.
+func (ap *applier) alive(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return ap.conn.PingContext(ctx) == nil
 }
 
 // ownLocks records which relations the step's transaction holds locks on after

@@ -304,6 +304,11 @@ func (s *Session) Result(ctx context.Context) verdict.RunInput {
 	if s.envError == nil {
 		s.env(s.ro.Finish(ctx))
 	}
+	if w, ok := s.server.(engine.Watcher); ok && s.envError == nil {
+		if err := w.Exited(); err != nil { // its orphans answered, the server is gone
+			s.env(err)
+		}
+	}
 	in := verdict.RunInput{
 		Scenario: s.cfg.Scenario, Engine: s.Engine(), ServerVersion: s.server.Version(),
 		Rollout: s.ro.Boundaries(), Policy: s.cfg.Policy, Snapshot: s.rec.Snapshot(),

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
@@ -82,7 +83,7 @@ func diskFiles(src string) ([]namedSource, error) {
 	}
 	var out []namedSource
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := input.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("read queries: %w", err)
 		}

@@ -2,18 +2,18 @@ package workload
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
 // ParseFile reads and parses the query file at path.
 func ParseFile(path string) ([]Query, error) {
-	src, err := os.ReadFile(path)
+	src, err := input.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read queries: %w", err)
 	}
@@ -35,6 +35,9 @@ var (
 // Parse parses a query file. file names it in errors, which are *plan.InputError
 // values ("file:line: message") wrapping plan.ErrBadInput.
 func Parse(file string, src []byte) ([]Query, error) {
+	if err := input.CheckText(file, src); err != nil {
+		return nil, err
+	}
 	p := &parser{file: file}
 	lines := strings.Split(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n")
 	for i, line := range lines {

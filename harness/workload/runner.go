@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -338,7 +337,7 @@ func (r *Runner) failed(ctx context.Context, ex execer, ev observe.Event, rq *ru
 	}
 	de := engine.Classify(err)
 	switch {
-	case de != nil && !environmentCode(de.Code):
+	case de != nil && !de.Gone:
 		if e := rq.q.Expect; e != nil && e.Error != "" && e.Error == de.Class {
 			ev.Outcome = observe.OK
 			return ev, nil
@@ -356,22 +355,6 @@ func (r *Runner) failed(ctx context.Context, ex execer, ev observe.Event, rq *ru
 	// fail the same way, so it is a finding, without a server code.
 	ev.Outcome, ev.Class, ev.Message = observe.Error, string(engine.ClassOther), err.Error()
 	return ev, nil
-}
-
-// environmentCodes are server errors that say the server or the connection is
-// going away, not that the query is wrong. SQLSTATE class 08 (connection
-// exception) is matched by prefix.
-var environmentCodes = map[string]bool{
-	"57P01": true, "57P02": true, "57P03": true, // admin/crash shutdown, cannot connect now
-	"53300": true, // too many connections
-	"3D000": true, // the database does not exist (dropped under the run)
-	"1040":  true, // too many connections
-	"1053":  true, // server shutdown in progress
-	"1927":  true, // connection was killed
-}
-
-func environmentCode(code string) bool {
-	return environmentCodes[code] || len(code) == 5 && strings.HasPrefix(code, "08")
 }
 
 // connLost reports whether err says the connection is gone.

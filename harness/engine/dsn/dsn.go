@@ -51,6 +51,13 @@ func New(rawURL string) (*Provider, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("dsn: server URL %s has no host", sqlserver.Redact(rawURL))
 	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("dsn: server URL %s: port %q is not a number from 1 to 65535", sqlserver.Redact(rawURL), port)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return nil, fmt.Errorf("dsn: server URL %s: empty port", sqlserver.Redact(rawURL))
+	}
 	fl := engine.FlavorPostgres
 	if f == engine.MySQL {
 		fl = engine.FlavorMySQL
@@ -81,7 +88,7 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 	if spec.Family() != p.family {
 		return nil, fmt.Errorf("dsn: %s is a %s server, not %s", where, p.family, spec)
 	}
-	srv, err := sqlserver.Connect(ctx, sqlserver.Config{Spec: spec, URL: p.url})
+	srv, err := sqlserver.Connect(ctx, sqlserver.Config{Spec: spec, URL: p.url, Existing: true})
 	if err != nil {
 		return nil, fmt.Errorf("dsn: %w", err)
 	}

@@ -141,6 +141,8 @@ type instance struct {
 	waitErr error              // its exit, valid once exited is closed
 	// reported is set when Start's error already says how the server exited.
 	reported bool
+	// stopping is set once stop was called: an exit after it was asked for.
+	stopping bool
 	// gone is set, when the server process exits, if no live process is left in
 	// its group. The group is not looked at later: its id, a pid, may be reused.
 	gone bool
@@ -314,10 +316,11 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 		}
 	}()
 	srv, err := sqlserver.Connect(readyCtx, sqlserver.Config{
-		Spec:  spec,
-		URL:   i.kind.adminURL(s),
-		Stop:  i.stop,
-		Ready: ready,
+		Spec:   spec,
+		URL:    i.kind.adminURL(s),
+		Stop:   i.stop,
+		Exited: i.exitedUnasked,
+		Ready:  ready,
 	})
 	if err == nil {
 		return srv, nil
@@ -333,6 +336,20 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 		return nil, fmt.Errorf("%s exited before accepting connections: %v%s", filepath.Base(i.in.server), werr, tail(logPath, s.password))
 	}
 	return nil, fmt.Errorf("%w%s", err, tail(logPath, s.password))
+}
+
+// exitedUnasked implements engine.Watcher for the server: an error once the server
+// process exited without straddle stopping it.
+func (i *instance) exitedUnasked() error {
+	if !i.hasExited() {
+		return nil
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.stopping {
+		return nil
+	}
+	return fmt.Errorf("%s (pid %d) exited under the run: %v", i.kind.product, i.pid, i.waitErr)
 }
 
 func (i *instance) hasExited() bool {
@@ -352,6 +369,7 @@ func (i *instance) hasExited() bool {
 func (i *instance) stop(ctx context.Context) error {
 	i.mu.Lock()
 	cancel, exited, pid := i.cancel, i.exited, i.pid
+	i.stopping = true
 	i.mu.Unlock()
 	var errs []error
 	if cancel != nil {

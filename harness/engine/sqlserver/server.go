@@ -23,6 +23,13 @@ type Config struct {
 	URL string
 	// Stop tears down what the provider started; called last by Server.Stop. May be nil.
 	Stop func(ctx context.Context) error
+	// Exited reports how the server process ended, nil while it runs (see
+	// engine.Watcher). May be nil: the server is not watched.
+	Exited func() error
+	// Existing says the server runs already (the dsn provider): Connect tries once,
+	// for at most ExistingTimeout, and a refused connection fails at once instead
+	// of being waited out as a server coming up.
+	Existing bool
 	// Ready bounds how long Connect waits for the server to accept connections.
 	// Zero means 60s.
 	Ready time.Duration
@@ -46,7 +53,18 @@ type Server struct {
 	stopped bool
 }
 
-var _ engine.Server = (*Server)(nil)
+var (
+	_ engine.Server  = (*Server)(nil)
+	_ engine.Watcher = (*Server)(nil)
+)
+
+// Exited implements engine.Watcher with Config.Exited.
+func (s *Server) Exited() error {
+	if s.cfg.Exited == nil {
+		return nil
+	}
+	return s.cfg.Exited()
+}
 
 // Connect opens an admin pool to cfg.URL, waits until the server answers a real
 // query (not a log line: the robust readiness check for any image), and reads its
@@ -75,6 +93,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 	if limit == 0 {
 		limit = 60 * time.Second
 	}
+	if s.cfg.Existing {
+		limit = ExistingTimeout
+	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var last error
@@ -90,6 +111,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 		if de := engine.Classify(last); de != nil && !s.dialect.StartingUp[de.Code] {
 			return fmt.Errorf("%s at %s: %s (%s)", s.cfg.Spec, Redact(s.cfg.URL), scrub(last, s.cfg.URL), de.Code)
 		}
+		if s.cfg.Existing && ctx.Err() == nil {
+			return fmt.Errorf("%s at %s: %s", s.cfg.Spec, Redact(s.cfg.URL), scrub(last, s.cfg.URL))
+		}
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {
@@ -100,6 +124,11 @@ func (s *Server) waitReady(ctx context.Context) error {
 		}
 	}
 }
+
+// ExistingTimeout bounds the one connection attempt to a server that runs already
+// (Config.Existing): a host that drops packets fails in this time, not the
+// driver's or the kernel's.
+const ExistingTimeout = 10 * time.Second
 
 // trimVersion keeps "15.18" of "15.18 (Debian 15.18-0+deb12u1)" and
 // "10.11.14-MariaDB" of "10.11.14-MariaDB-0+deb12u1".
@@ -143,16 +172,21 @@ func NewName() string {
 // CreateDatabase implements engine.Server.
 func (s *Server) CreateDatabase(ctx context.Context) (engine.Database, error) {
 	name := NewName()
-	if err := s.create(ctx, name); err != nil {
-		return nil, err
-	}
 	u, err := WithDatabase(s.cfg.URL, name)
 	if err != nil {
 		return nil, err
 	}
+	// Recorded before CREATE DATABASE: an interrupted or failed create may still
+	// have made it on the server, and Stop drops it (DROP DATABASE IF EXISTS).
 	s.mu.Lock()
 	s.dbs[name] = true
 	s.mu.Unlock()
+	if err := s.create(ctx, name); err != nil {
+		if derr := s.drop(context.WithoutCancel(ctx), name); derr != nil {
+			return nil, errors.Join(err, derr)
+		}
+		return nil, err
+	}
 	return &Database{server: s, name: name, url: u}, nil
 }
 
