@@ -15,12 +15,19 @@
 //	-- expect: rows=N | rows>=N | rows<=N | value=LITERAL | error=CLASS, …
 //	SELECT … $1 …;                                  ends at ; at the end of a line
 //
+// Name lines may also be written "/* name: NAME :cmd */" or "# name: NAME :cmd",
+// as sqlc reads them. Statements without a name line are schema (sqlc projects
+// often point schema: and queries: at the same files) and are skipped.
 // Directives go between "-- name:" and the SQL; other comments there are doc
 // comments. {{n}} in an argument is a number unique to each execution in the run.
 // rows counts the rows read (queries that return rows) or affected (the others);
 // value compares the first column of the first row as text; error=CLASS makes that
-// error class the expected outcome. Placeholders are $1…$N; on MySQL they become ?
-// with the arguments reordered to match. A query with placeholders and no "-- args:"
+// error class the expected outcome. Placeholders are $1…$N, or sqlc's forms — ?
+// (in order), @name, sqlc.arg(name), sqlc.narg(name), sqlc.slice(name), numbered
+// as sqlc numbers them (sqlc.go), with sqlc.embed(t) read as t.* — rewritten once,
+// at parse time, to $1…$N; an argument for a sqlc.slice is a list "(1, 2, 3)" and
+// the IN list gets that many placeholders. On MySQL $N become ? with the arguments
+// reordered to match. A query with placeholders and no "-- args:"
 // (a plain sqlc file) gets arguments generated from the parameter types the server
 // reports (postgres) or from the columns the placeholders are compared with
 // (mysql, whose server reports none); Runner.Generated says which, for reports.
