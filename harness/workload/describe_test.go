@@ -1,0 +1,46 @@
+package workload
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/plan"
+)
+
+// TestGeneratedBitArgs generates arguments for bit and varbit parameters: they
+// encode, and a bit(n) column gets exactly n bits.
+func TestGeneratedBitArgs(t *testing.T) {
+	schema := map[engine.Family]string{
+		engine.Postgres: "CREATE TABLE flags (id bigint PRIMARY KEY, mask bit(8) NOT NULL, tags varbit(4))",
+		engine.MySQL:    "CREATE TABLE flags (id bigint PRIMARY KEY, mask bit(8) NOT NULL, tags bit(4))",
+	}
+	want := map[engine.Family][]Generated{
+		engine.Postgres: {
+			{Query: "CreateFlags", Types: []string{"int8", "bit", "varbit"}, Args: []Arg{s("{{n}}"), s("10000000"), s("1000")}, From: TypesFromServer},
+			{Query: "ByMask", Types: []string{"bit"}, Args: []Arg{s("10000000")}, From: TypesFromServer},
+		},
+		engine.MySQL: {
+			{Query: "CreateFlags", Types: []string{"bigint", "bit", "bit"}, Args: []Arg{s("{{n}}"), i("1"), i("1")}, From: TypesFromColumns},
+			{Query: "ByMask", Types: []string{"bit"}, Args: []Arg{i("1")}, From: TypesFromColumns},
+		},
+	}
+	src := "-- name: CreateFlags :exec\nINSERT INTO flags (id, mask, tags) VALUES ($1, $2, $3);\n\n-- name: ByMask :many\nSELECT id FROM flags WHERE mask = $1;\n"
+	for _, f := range families {
+		t.Run(string(f), func(t *testing.T) {
+			db := testDatabase(t, f)
+			app, admin := openDB(t, db), openDB(t, db)
+			mustExec(t, admin, schema[f])
+			r := newRunner(t, &Workload{Release: plan.New, Queries: workloadOf(t, src).Queries}, app, f)
+			var sink events
+			pass(t, r, &sink)
+			if diff := cmp.Diff([]string{"CreateFlags ok", "ByMask ok"}, sink.summary()); diff != "" {
+				t.Errorf("events mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(want[f], r.Generated()); diff != "" {
+				t.Errorf("Generated mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
