@@ -59,7 +59,7 @@ func TestLoadSQLCSources(t *testing.T) {
 	}{{
 		name: "config v2 yaml with two engines",
 		files: map[string]string{
-			"sqlc.yaml": "version: \"2\"\nsql:\n  - engine: postgresql\n    schema: schema.sql\n    queries: query/pg.sql\n  - engine: mysql\n    queries: [query/mysql]\n",
+			"sqlc.yaml":    "version: \"2\"\nsql:\n  - engine: postgresql\n    schema: schema.sql\n    queries: query/pg.sql\n  - engine: mysql\n    queries: [query/mysql]\n",
 			"query/pg.sql": pgQueries, "query/mysql/a.sql": myQueries,
 		},
 		src: "sqlc.yaml",
