@@ -200,7 +200,7 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *Query, text string) (
 		g.Types = append(g.Types, name)
 		g.Args = append(g.Args, a)
 	}
-	return g, nil
+	return g, constrain(ctx, c, engine.Postgres, q, g)
 }
 
 // pgBitLength returns the declared length of the bit column placeholder p is
@@ -276,7 +276,7 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *Query, _ string) (*Gener
 		g.Types = append(g.Types, typ)
 		g.Args = append(g.Args, a)
 	}
-	return g, nil
+	return g, constrain(ctx, c, engine.MySQL, q, g)
 }
 
 // mysqlColumnType returns the DATA_TYPE and COLUMN_TYPE of column col of the current
