@@ -143,6 +143,9 @@ func loadConfig(ctx context.Context, t fileTree, p string) ([]Query, error) {
 				if err != nil {
 					return nil, err
 				}
+				for i := range qs {
+					qs[i].Compiled = true
+				}
 				all = append(all, qs...)
 			}
 		}

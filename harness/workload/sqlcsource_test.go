@@ -117,6 +117,9 @@ func TestLoadSQLCSources(t *testing.T) {
 			}
 			var g []got
 			for _, q := range qs {
+				if q.Compiled != strings.HasPrefix(filepath.Base(tt.src), "sqlc.") {
+					t.Errorf("%s: Compiled = %v; only a sqlc config's queries are compiled (their * expanded)", q.Name, q.Compiled)
+				}
 				rel, _ := filepath.Rel(dir, q.File)
 				g = append(g, got{q.Name, filepath.ToSlash(rel) + ":" + itoa(q.Line), q.SQL, q.Family, q.Params})
 			}
