@@ -173,11 +173,7 @@ func Load(dir string, opts Options) (*Set, error) {
 			return nil, err
 		}
 		if format == GolangMigrate {
-			p, ok, err := parsePopx(f.path, f.base)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
+			if p, ok := parsePopx(f.base); ok {
 				name = p.name
 				b.noTx = b.noTx || p.autocommit
 				popx[len(cands)] = p

@@ -38,11 +38,11 @@ type popxFile struct {
 }
 
 // parsePopx reads a popx-style name; ok is false for names without a dialect or
-// autocommit marker (plain golang-migrate names).
-func parsePopx(path, base string) (popxFile, bool, error) {
+// autocommit marker (plain golang-migrate names, dots in the name included).
+func parsePopx(base string) (popxFile, bool) {
 	m := rePopx.FindStringSubmatch(base)
 	if m == nil || m[3] == "" && m[4] == "" {
-		return popxFile{}, false, nil
+		return popxFile{}, false
 	}
 	p := popxFile{version: m[1], name: m[1] + "_" + m[2], autocommit: m[4] != ""}
 	switch d := strings.TrimPrefix(m[3], "."); d {
@@ -52,11 +52,12 @@ func parsePopx(path, base string) (popxFile, bool, error) {
 	default:
 		f, ok := popxDialects[d]
 		if !ok {
-			return popxFile{}, false, plan.Errorf(path, 0, "unknown dialect %q in a popx migration name (want postgres, mysql, cockroach or sqlite3)", d)
+			// Not a dialect: a golang-migrate name with a dot ("0001_add.users").
+			return popxFile{}, false
 		}
 		p.dialect, p.family = d, f
 	}
-	return p, true, nil
+	return p, true
 }
 
 // pickPopx keeps, for each version, the file for family (postgres when family
