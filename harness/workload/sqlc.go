@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,14 +15,13 @@ import (
 //   - positional: $N (postgres) or ? (mysql), numbered as written (? in order);
 //   - named: @name, sqlc.arg(name), sqlc.arg('name'), sqlc.narg(name) and
 //     sqlc.slice(name): the first occurrence of a name takes the lowest number not
-//     yet used, in order of appearance, and later occurrences reuse it;
+//     yet used, and later occurrences reuse it; occurrences are taken in the order
+//     sqlc's walker visits them, which on PostgreSQL is the order of the parse
+//     tree's fields (sqlcorder.go) and on MySQL the order of the text;
 //   - sqlc.embed(t) is no parameter: sqlc generates t's columns in its place.
 //
 // A statement uses positional or named parameters, not both (sqlc refuses it:
-// "query mixes positional parameters ($1) and named parameters"). sqlc numbers
-// named parameters in the order its parser's tree visits them, which is the order
-// of the text for the statements people write; this reader uses the order of the
-// text.
+// "query mixes positional parameters ($1) and named parameters").
 //
 // The rewritten statement carries $1…$N only; Query.For turns them into ? on
 // mysql.
@@ -46,6 +46,7 @@ type paramUse struct {
 	name     string
 	num      int  // $N's N; assigned for the other forms
 	slice    bool // an IN list: sqlc.slice, or /*SLICE:name*/? in sqlc's generated mysql code
+	tok      int  // index of its first token
 }
 
 // sqlcRewrite is a statement with sqlc's parameter forms replaced by $N.
@@ -92,6 +93,32 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *lexE
 	out.named = named != nil
 	byName := map[string]int{}
 	next := 0
+	if named != nil && f == engine.Postgres {
+		// sqlc's order of visit on PostgreSQL (sqlcorder.go).
+		keys := visitKeys(toks)
+		first := map[string][]int{}
+		var names []string
+		for _, u := range uses {
+			if u.form == formEmbed {
+				continue
+			}
+			k, ok := keys[u.tok]
+			if !ok {
+				k = []int{1 << 30, u.tok}
+			}
+			if prev, seen := first[u.name]; !seen || slices.Compare(k, prev) < 0 {
+				if !seen {
+					names = append(names, u.name)
+				}
+				first[u.name] = k
+			}
+		}
+		slices.SortStableFunc(names, func(a, b string) int { return slices.Compare(first[a], first[b]) })
+		for i, n := range names {
+			byName[n] = i + 1
+		}
+		next = len(names)
+	}
 	for i := range uses {
 		u := &uses[i]
 		switch u.form {
@@ -147,12 +174,12 @@ func findParams(sql string, toks []token, qmarks bool) ([]paramUse, *lexError) {
 		t := toks[i]
 		switch {
 		case t.kind == tokParam:
-			uses = append(uses, paramUse{form: formDollar, pos: t.pos, end: t.end, num: t.param})
+			uses = append(uses, paramUse{form: formDollar, pos: t.pos, end: t.end, num: t.param, tok: i})
 		case t.kind == tokPunct && t.text == "?" && qmarks:
 			if t.end < len(sql) && (sql[t.end] == '|' || sql[t.end] == '&') {
 				continue // postgres jsonb ?| and ?&
 			}
-			u := paramUse{form: formQMark, pos: t.pos, end: t.end}
+			u := paramUse{form: formQMark, pos: t.pos, end: t.end, tok: i}
 			// sqlc's generated mysql code writes a slice as /*SLICE:name*/? and
 			// expands it at run time.
 			u.name, u.slice = sliceMarker(sql[:t.pos])
@@ -165,13 +192,14 @@ func findParams(sql string, toks []token, qmarks bool) ([]paramUse, *lexError) {
 				continue // <@, @@ (mysql system variables, text search)
 			}
 			next := toks[i+1]
-			uses = append(uses, paramUse{form: formAt, pos: t.pos, end: next.end, name: next.text})
+			uses = append(uses, paramUse{form: formAt, pos: t.pos, end: next.end, name: next.text, tok: i})
 			i++
 		case t.kind == tokWord && strings.EqualFold(t.text, "sqlc") && i+2 < len(toks) && toks[i+1].text == "." && toks[i+2].kind == tokWord:
 			u, n, err := sqlcCall(toks[i:])
 			if err != nil {
 				return nil, err
 			}
+			u.tok = i
 			uses = append(uses, u)
 			i += n - 1
 		}
