@@ -217,7 +217,7 @@ func (w *walker) setOp(lo, hi int, prefix []int) bool {
 			from++
 		}
 		armPrefix := append(slices.Clone(prefix), rankWith+1+k)
-		if w.toks[from].text == "(" && w.match[from] < end {
+		if from < end && w.toks[from].text == "(" && w.match[from] < end {
 			w.stmt(from+1, w.match[from], armPrefix)
 		} else {
 			w.stmt(from, end, armPrefix)
