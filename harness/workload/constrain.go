@@ -20,14 +20,17 @@ import (
 //   - a CHECK "col IS NULL OR …": NULL, which satisfies it whatever the other
 //     columns of the row are (finalized_at with a state that is not final);
 //   - a CHECK range (col >= a, col > a, col BETWEEN a AND b, col <= b, col < b):
-//     a value inside it.
+//     a value inside it;
+//   - a character column shorter than the generated "gen{{n}}" can grow: "g".
 //
 // Unique columns already get fresh values ({{n}}) and enums their first label.
 
 // catalogQueries are the per-family catalog queries constrain needs: the CHECK
 // clauses of a table, and the table and column a column references.
-var catalogQueries = map[engine.Family]struct{ checks, fk string }{
+var catalogQueries = map[engine.Family]struct{ checks, fk, length string }{
 	engine.Postgres: {
+		length: `SELECT character_maximum_length::text FROM information_schema.columns
+WHERE table_schema = ANY(current_schemas(false)) AND table_name = $1 AND column_name = $2 AND character_maximum_length IS NOT NULL`,
 		checks: `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND conrelid = to_regclass($1)`,
 		fk: `SELECT rt.relname::text, ra.attname::text FROM pg_constraint c
 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
@@ -37,6 +40,8 @@ WHERE c.contype = 'f' AND c.conrelid = to_regclass($1) AND a.attname = $2 AND ca
 LIMIT 1`,
 	},
 	engine.MySQL: {
+		length: `SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ? AND CHARACTER_MAXIMUM_LENGTH IS NOT NULL`,
 		checks: `SELECT cc.CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS cc
 JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME
 WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.TABLE_NAME = ? AND tc.CONSTRAINT_TYPE = 'CHECK'`,
@@ -105,7 +110,24 @@ func constrain(ctx context.Context, c *sql.Conn, f engine.Family, q *Query, g *G
 		}
 		for _, t := range tables {
 			if a, ok := fromChecks(checks[t], col, f); ok {
-				g.Args[p-1] = a
+				g.Args[p-1], refined = a, true
+				break
+			}
+		}
+		if refined || g.Args[p-1] != str("gen{{n}}") {
+			continue
+		}
+		// A string too long for a short column: "gen" and a number need a dozen
+		// characters; a shorter column gets one.
+		for _, t := range tables {
+			n, err := queryStrings(ctx, c, cq.length, t, col)
+			if err != nil {
+				return fmt.Errorf("describe %s: length of %s.%s: %w", q.Name, t, col, err)
+			}
+			if len(n) == 1 {
+				if max, err := strconv.Atoi(n[0]); err == nil && max < 16 {
+					g.Args[p-1] = str("g")
+				}
 				break
 			}
 		}

@@ -51,7 +51,7 @@ func TestGeneratedBitArgs(t *testing.T) {
 // families.
 func TestGeneratedArgsRespectConstraints(t *testing.T) {
 	ts := map[engine.Family]string{engine.Postgres: "timestamp", engine.MySQL: "datetime"}
-	src := "-- name: CreateJob :exec\nINSERT INTO jobs (id, author_id, state, priority, finalized_at, email) VALUES ($1, $2, $3, $4, $5, $6);\n"
+	src := "-- name: CreateJob :exec\nINSERT INTO jobs (id, author_id, state, priority, finalized_at, email, code) VALUES ($1, $2, $3, $4, $5, $6, $7);\n"
 	for _, f := range families {
 		t.Run(string(f), func(t *testing.T) {
 			db := testDatabase(t, f)
@@ -62,7 +62,7 @@ func TestGeneratedArgsRespectConstraints(t *testing.T) {
 				"CREATE TABLE jobs (id bigint PRIMARY KEY, author_id bigint NOT NULL REFERENCES authors (id), "+
 					"state varchar(20) NOT NULL CHECK (state IN ('available', 'running', 'done')), "+
 					"priority int NOT NULL CHECK (priority BETWEEN 1 AND 4), finalized_at "+ts[f]+" NULL, "+
-					"email varchar(200) UNIQUE, CONSTRAINT finalized CHECK (finalized_at IS NULL OR state = 'done'))")
+					"email varchar(200) UNIQUE, code varchar(4), CONSTRAINT finalized CHECK (finalized_at IS NULL OR state = 'done'))")
 			r := newRunner(t, &Workload{Release: plan.Old, Queries: workloadOf(t, src).Queries}, app, f)
 			var sink events
 			pass(t, r, &sink)
@@ -74,9 +74,9 @@ func TestGeneratedArgsRespectConstraints(t *testing.T) {
 			if len(gen) != 1 {
 				t.Fatalf("Generated() = %v", gen)
 			}
-			want := []Arg{s("{{n}}"), s("7"), s("available"), s("1"), null(), s("gen{{n}}")}
+			want := []Arg{s("{{n}}"), s("7"), s("available"), s("1"), null(), s("gen{{n}}"), s("g")}
 			if diff := cmp.Diff(want, gen[0].Args); diff != "" {
-				t.Errorf("args mismatch (-want +got): an existing key, the first IN value, the low end of the range, NULL for IS NULL OR, a fresh unique value\n%s", diff)
+				t.Errorf("args mismatch (-want +got): an existing key, the first IN value, the low end of the range, NULL for IS NULL OR, a fresh unique value, a string that fits varchar(4)\n%s", diff)
 			}
 		})
 	}
