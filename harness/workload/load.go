@@ -61,7 +61,9 @@ func Load(ctx context.Context, src, repoDir string) ([]Query, error) {
 	return all, nil
 }
 
-// sqlcConfigs are the names sqlc looks for its config under.
+// sqlcConfigs are the names sqlc looks for its config under. A directory that
+// holds one is a sqlc project, read through its config; else its *.sql files are
+// query files; else its *.go files are generated code.
 var sqlcConfigs = []string{"sqlc.yaml", "sqlc.yml", "sqlc.json"}
 
 // loadTree reads the source at p of t (src as the user wrote it, for errors).
@@ -104,6 +106,8 @@ func loadTree(ctx context.Context, t fileTree, src, p string) ([]Query, error) {
 		}
 	}
 	switch {
+	case config != "":
+		return loadConfig(ctx, t, config) // a sqlc project: its config names the queries and engine
 	case len(sqlFiles) > 0:
 		var all []Query
 		for _, f := range sqlFiles {
@@ -120,8 +124,6 @@ func loadTree(ctx context.Context, t fileTree, src, p string) ([]Query, error) {
 		return all, nil
 	case len(goFiles) > 0:
 		return loadGoCode(ctx, t, goFiles)
-	case config != "":
-		return loadConfig(ctx, t, config)
 	}
 	return nil, t.empty(src, p)
 }

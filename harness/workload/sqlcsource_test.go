@@ -84,8 +84,8 @@ func TestLoadSQLCSources(t *testing.T) {
 			"q.sql":    myQueries,
 		},
 		src:    ".",
-		want:   nil, // the directory holds *.sql: read as query files
-		reason: "a directory with *.sql files is query files, even next to a config",
+		want:   []got{{"GetAuthor", "q.sql:1", "SELECT * FROM authors WHERE id = $1", engine.MySQL, 1}},
+		reason: "a directory with a config is a sqlc project: its config names the queries and the engine",
 	}, {
 		name:  "generated code for pgx",
 		files: map[string]string{"db/query.sql.go": generatedPG, "db/models.go": "package db\n\ntype Author struct{}\n", "db/db_test.go": "package db\n"},
@@ -117,7 +117,7 @@ func TestLoadSQLCSources(t *testing.T) {
 			}
 			var g []got
 			for _, q := range qs {
-				if q.Compiled != strings.HasPrefix(filepath.Base(tt.src), "sqlc.") {
+				if q.Compiled != (strings.HasPrefix(filepath.Base(tt.src), "sqlc.") || tt.src == ".") {
 					t.Errorf("%s: Compiled = %v; only a sqlc config's queries are compiled (their * expanded)", q.Name, q.Compiled)
 				}
 				rel, _ := filepath.Rel(dir, q.File)
