@@ -200,6 +200,13 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 		b.stmts, b.noTx, upLine, err = parseGoose(syn, path, lines)
 	case Dbmate:
 		b.stmts, b.noTx, upLine, err = parseDbmate(syn, path, lines)
+	case Atlas:
+		// -- atlas:delimiter X: statements end at X, as after a DELIMITER line.
+		text, base := src, 1
+		if d, ok := atlasDirectives(src)["delimiter"]; ok && d != "" {
+			text, base = "DELIMITER "+d+"\n"+src, 0
+		}
+		b.stmts, b.noTx, err = split(syn, path, text, base)
 	default:
 		b.stmts, b.noTx, err = split(syn, path, src, 1)
 		if err == nil && f == Flyway {

@@ -142,6 +142,7 @@ func Load(dir string, opts Options) (*Set, error) {
 		if err := checkAtlasSum(dir, files); err != nil {
 			return nil, err
 		}
+		files = fromLastCheckpoint(files)
 	}
 	if format == Goose && len(goFiles) > 0 {
 		return nil, plan.Errorf(goFiles[0], 0, "goose Go migrations are not supported; straddle applies SQL migrations only")

@@ -226,6 +226,22 @@ func checkAtlasSum(dir string, files []file) error {
 	return plan.Errorf(sumPath, 1, "checksum mismatch; %s", fix)
 }
 
+// fromLastCheckpoint returns files from the last Atlas checkpoint on (a file with
+// -- atlas:checkpoint): on an empty database atlas migrate applies the
+// checkpoint, which holds the schema of every file before it, and what follows.
+func fromLastCheckpoint(files []file) []file {
+	last := -1
+	for i, f := range files {
+		if _, ok := atlasDirectives(f.src)["checkpoint"]; ok {
+			last = i
+		}
+	}
+	if last <= 0 {
+		return files
+	}
+	return files[last:]
+}
+
 // atlasName returns the version and name of an Atlas file: the version is what
 // comes before the first "_" ("20240101120000_add_users.sql" → "20240101120000").
 func atlasName(base string) (version, name string) {

@@ -109,6 +109,24 @@ var realProjectCases = []struct {
 	want:       []row{{plan.Expand, "1", "1_initial.down", "1_initial.down.sql", false, []string{"1: DROP TABLE IF EXISTS t"}}},
 	reason:     "a directory atlas migrate hash wrote the sum of checks out",
 }, {
+	name: "atlas checkpoint, txmode and delimiter",
+	files: map[string]string{
+		"1_a.sql":    "CREATE TABLE t (id int);\n",
+		"2_b.sql":    "ALTER TABLE t ADD COLUMN v int;\n",
+		"3_ckpt.sql": "-- atlas:checkpoint\n\nCREATE TABLE t (id int, v int);\n",
+		"4_idx.sql":  "-- atlas:txmode none\n-- atlas:delimiter //\n\nCREATE INDEX CONCURRENTLY t_v ON t (v)//\nCOMMENT ON TABLE t IS 'a;b'//\n",
+		// Written by the algorithm of atlas's sql/migrate (checked against its
+		// own testdata above).
+		"atlas.sum": "h1:pL6/0FQRKvPN/50wlkGwk1q9tYiyFoCl2ARpelrgKgk=\n1_a.sql h1:RyL1nDQ6LvKjltyMld6lIILdIMAYseO5LygOKjzFtaU=\n2_b.sql h1:KdhxzYeZWzRtyi0lnUDMmNDAl62r2V2WNhp6J9pLMWo=\n3_ckpt.sql h1:Ku3F1WSKqmzweOVhcNaeK3W+1NukqqUIhSr4rdLT25M=\n4_idx.sql h1:PNovZNyQ5mG4Twa8EkgJF/8qtZM5SwT4dAxHfZa4rBQ=\n",
+	},
+	family:     engine.Postgres,
+	wantFormat: Atlas,
+	want: []row{
+		{plan.Expand, "3", "3_ckpt", "3_ckpt.sql", false, []string{"3: CREATE TABLE t (id int, v int)"}},
+		{plan.Expand, "4", "4_idx", "4_idx.sql", true, []string{"4: CREATE INDEX CONCURRENTLY t_v ON t (v)", "5: COMMENT ON TABLE t IS 'a;b'"}},
+	},
+	reason: "an empty database starts at the last checkpoint, as atlas migrate does; txmode none and a custom delimiter",
+}, {
 	name: "sqitch plan with a reworked change",
 	files: map[string]string{
 		"sqitch.plan": "%syntax-version=1.0.0\n%project=flipr\n\nappschema 2013-12-30T23:19:06Z Marge <marge@example.com> # Add schema.\n" +
