@@ -5,7 +5,8 @@
 // goose (-- +goose Up/Down, StatementBegin/End, NO TRANSACTION), dbmate
 // (-- migrate:up [transaction:false] / -- migrate:down), Flyway
 // (V<version>__<description>.sql), Atlas (VERSION_NAME.sql with atlas.sum, checked
-// as atlas migrate checks it; -- atlas:txmode none), sqitch (sqitch.plan and
+// as atlas migrate checks it; -- atlas:txmode none, -- atlas:delimiter, starting at
+// the last -- atlas:checkpoint), sqitch (sqitch.plan and
 // deploy/CHANGE.sql, reworked changes from deploy/CHANGE@TAG.sql), Liquibase
 // formatted SQL (--liquibase formatted sql, one step per --changeset author:id;
 // runInTransaction:false, dbms:, splitStatements:false, endDelimiter:) or plain
