@@ -53,7 +53,6 @@ type paramUse struct {
 type sqlcRewrite struct {
 	sql    string
 	slices map[int]string // parameter number → name, for sqlc.slice parameters
-	named  bool           // the statement used named parameters
 }
 
 // rewriteParams rewrites the sqlc parameters of sql, lexed with the rules of f.
@@ -90,7 +89,6 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *lexE
 		at := max(positional.pos, named.pos)
 		return sqlcRewrite{}, &lexError{at, "query mixes positional parameters ($1 or ?) and named parameters (sqlc.arg or @arg), as sqlc refuses too; use one kind"}
 	}
-	out.named = named != nil
 	byName := map[string]int{}
 	next := 0
 	if named != nil && f == engine.Postgres {
