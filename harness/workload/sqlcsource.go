@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"go/ast"
 	goparser "go/parser"
 	"go/scanner"
@@ -199,7 +200,7 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 		line int
 		text string
 	}
-	var consts []constQuery
+	var consts, copies []constQuery
 	fam := engine.Family("")
 	fset := gotoken.NewFileSet()
 	for _, p := range files {
@@ -224,6 +225,13 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 			}
 		}
 		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok {
+				if text, ok := pgxCopyFrom(fd); ok {
+					copies = append(copies, constQuery{name, fset.Position(fd.Pos()).Line, text})
+					fam = engine.Postgres
+				}
+				continue
+			}
 			gd, ok := d.(*ast.GenDecl)
 			if !ok || gd.Tok != gotoken.CONST {
 				continue
@@ -242,6 +250,20 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 					consts = append(consts, constQuery{name, fset.Position(lit.Pos()).Line, text})
 				}
 			}
+		}
+	}
+	// A :copyfrom query of pgx code has no constant: sqlc writes a CopyFrom call.
+	// It is read as the INSERT it stands for, unless a constant names it too.
+	for _, c := range copies {
+		name := strings.Fields(strings.TrimPrefix(c.text, "-- name:"))[0]
+		dup := false
+		for _, k := range consts {
+			if f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(k.text), "-- name:")); len(f) > 0 && f[0] == name {
+				dup = true
+			}
+		}
+		if !dup {
+			consts = append(consts, c)
 		}
 	}
 	if fam == "" {
@@ -276,4 +298,66 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 		return nil, plan.Errorf(t.display(files[0]), 0, "no sqlc queries (string constants starting with -- name:) in the Go code")
 	}
 	return all, nil
+}
+
+// pgxCopyFrom reads the method sqlc generates for a :copyfrom query with pgx,
+//
+//	func (q *Queries) CreateAuthors(ctx context.Context, arg []CreateAuthorsParams) (int64, error) {
+//		return q.db.CopyFrom(ctx, []string{"authors"}, []string{"id", "name"}, &iteratorForCreateAuthors{rows: arg})
+//	}
+//
+// and returns the query it stands for: an INSERT of those columns into that table,
+// whose identifiers pgx quotes.
+func pgxCopyFrom(fd *ast.FuncDecl) (string, bool) {
+	if fd.Recv == nil || fd.Body == nil {
+		return "", false
+	}
+	var text string
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || text != "" {
+			return text == ""
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "CopyFrom" || len(call.Args) != 4 {
+			return true
+		}
+		table, ok1 := stringList(call.Args[1])
+		cols, ok2 := stringList(call.Args[2])
+		if !ok1 || !ok2 || len(table) == 0 || len(cols) == 0 {
+			return true
+		}
+		for i := range table {
+			table[i] = quoteIdent(engine.Postgres, table[i])
+		}
+		params := make([]string, len(cols))
+		for i := range cols {
+			cols[i] = quoteIdent(engine.Postgres, cols[i])
+			params[i] = "$" + strconv.Itoa(i+1)
+		}
+		text = fmt.Sprintf("-- name: %s :copyfrom\nINSERT INTO %s (%s) VALUES (%s)\n", fd.Name.Name, strings.Join(table, "."), strings.Join(cols, ", "), strings.Join(params, ", "))
+		return false
+	})
+	return text, text != ""
+}
+
+// stringList reads a []string{"a", "b"} literal (or pgx.Identifier{…}).
+func stringList(e ast.Expr) ([]string, bool) {
+	cl, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil, false
+	}
+	var out []string
+	for _, el := range cl.Elts {
+		lit, ok := el.(*ast.BasicLit)
+		if !ok || lit.Kind != gotoken.STRING {
+			return nil, false
+		}
+		v, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
 }

@@ -96,6 +96,20 @@ func TestLoadSQLCSources(t *testing.T) {
 		},
 		reason: "the string constants sqlc writes, at their lines; pgx imports mean postgres",
 	}, {
+		name: "pgx copyfrom",
+		files: map[string]string{
+			"db/query.sql.go": generatedPG,
+			"db/copyfrom.go": "package db\n\nimport \"context\"\n\n// iteratorForCreateAuthors implements pgx.CopyFromSource.\ntype iteratorForCreateAuthors struct{ rows []CreateAuthorsParams }\n\n" +
+				"func (q *Queries) CreateAuthors(ctx context.Context, arg []CreateAuthorsParams) (int64, error) {\n\treturn q.db.CopyFrom(ctx, []string{\"authors\"}, []string{\"id\", \"name\"}, &iteratorForCreateAuthors{rows: arg})\n}\n",
+		},
+		src: "db",
+		want: []got{
+			{"GetAuthor", "db/query.sql.go:14", "SELECT id, name, bio FROM authors\nWHERE id = $1 LIMIT 1", engine.Postgres, 1},
+			{"ListAuthors", "db/query.sql.go:21", "SELECT id, name, bio FROM authors\nORDER BY name", engine.Postgres, 0},
+			{"CreateAuthors", "db/copyfrom.go:8", "INSERT INTO \"authors\" (\"id\", \"name\") VALUES ($1, $2)", engine.Postgres, 2},
+		},
+		reason: "pgx code has no constant for :copyfrom: the CopyFrom call is read as the INSERT it stands for (copyfrom.go, as sqlc v1.31.1 writes it)",
+	}, {
 		name:  "generated code for mysql",
 		files: map[string]string{"db/query.sql.go": generatedMySQL},
 		src:   "db/query.sql.go",
