@@ -4,8 +4,17 @@
 // Inputs: a directory in one of the formats golang-migrate (VERSION_NAME.up.sql),
 // goose (-- +goose Up/Down, StatementBegin/End, NO TRANSACTION), dbmate
 // (-- migrate:up [transaction:false] / -- migrate:down), Flyway
-// (V<version>__<description>.sql) or plain ordered *.sql files, detected from
-// the files unless forced; an optional --baseline VERSION. Single files for
+// (V<version>__<description>.sql), Atlas (VERSION_NAME.sql with atlas.sum, checked
+// as atlas migrate checks it; -- atlas:txmode none, -- atlas:delimiter, starting at
+// the last -- atlas:checkpoint), sqitch (sqitch.plan and
+// deploy/CHANGE.sql, reworked changes from deploy/CHANGE@TAG.sql), Liquibase
+// formatted SQL (--liquibase formatted sql, one step per --changeset author:id;
+// runInTransaction:false, dbms:, splitStatements:false, endDelimiter:) or plain
+// ordered *.sql files, detected from the files unless forced; an optional
+// --baseline VERSION. golang-migrate directories in ory/popx's style
+// (VERSION_NAME.postgres.up.sql, .mysql., .cockroach., .sqlite3., .autocommit.)
+// give each family its own file for a version, over the file for every database.
+// Empty and comment-only migrations are no-op steps (no statements). Single files for
 // scenario scripts go through [LoadFile].
 //
 // Outputs: a [Set] whose [Step]s are in apply order, each with its phase, its

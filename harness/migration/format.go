@@ -26,10 +26,18 @@ const (
 	Flyway Format = "flyway"
 	// Plain: any *.sql files, applied in natural name order.
 	Plain Format = "plain"
+	// Atlas: VERSION[_NAME].sql files in name order, checked against atlas.sum;
+	// -- atlas:txmode none runs a file outside a transaction.
+	Atlas Format = "atlas"
+	// Sqitch: the changes of sqitch.plan in plan order, from deploy/CHANGE.sql.
+	Sqitch Format = "sqitch"
+	// Liquibase: formatted SQL files (--liquibase formatted sql), one step per
+	// --changeset author:id, files in name order.
+	Liquibase Format = "liquibase"
 )
 
 // Formats lists the formats in the order detection reports them.
-var Formats = []Format{GolangMigrate, Goose, Dbmate, Flyway, Plain}
+var Formats = []Format{GolangMigrate, Goose, Dbmate, Flyway, Atlas, Sqitch, Liquibase, Plain}
 
 // ParseFormat returns the format named s. Its error wraps plan.ErrBadInput and
 // lists the valid names.
@@ -80,6 +88,9 @@ func classify(path, base, src string) (Format, error) {
 
 // markers returns the format whose section markers src holds, or Plain.
 func markers(path, src string) (Format, error) {
+	if isLiquibase(src) {
+		return Liquibase, nil
+	}
 	goose, dbmate := reGooseUp.MatchString(src), reDbmateUp.MatchString(src)
 	switch {
 	case goose && dbmate:
@@ -99,6 +110,9 @@ var wants = map[Format]string{
 	Dbmate:        "dbmate files are named VERSION_NAME.sql and have a -- migrate:up section",
 	Flyway:        "Flyway files are named V<version>__<description>.sql",
 	Plain:         "plain migrations are *.sql files",
+	Atlas:         "Atlas files are named VERSION_NAME.sql next to an atlas.sum",
+	Sqitch:        "sqitch changes are listed in sqitch.plan, with deploy/CHANGE.sql",
+	Liquibase:     "Liquibase formatted SQL files start with --liquibase formatted sql",
 }
 
 // nameOf returns the version and display name of a migration file of format f,
@@ -123,6 +137,9 @@ func nameOf(f Format, path, base string) (version, name string, skip bool, err e
 			return "", "", false, plan.Errorf(path, 0, "Flyway baseline migrations (B<version>__) are not supported; use --baseline VERSION to mark the migrations the old release already runs on")
 		}
 		return strings.ReplaceAll(m[2], "_", "."), strings.TrimSuffix(base, ".sql"), m[1] == "U", nil
+	case Atlas:
+		version, name = atlasName(base)
+		return version, name, false, nil
 	case Goose, Dbmate:
 		re := reGooseName
 		if f == Dbmate {
@@ -184,6 +201,13 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 		b.stmts, b.noTx, upLine, err = parseGoose(syn, path, lines)
 	case Dbmate:
 		b.stmts, b.noTx, upLine, err = parseDbmate(syn, path, lines)
+	case Atlas:
+		// -- atlas:delimiter X: statements end at X, as after a DELIMITER line.
+		text, base := src, 1
+		if d, ok := atlasDirectives(src)["delimiter"]; ok && d != "" {
+			text, base = "DELIMITER "+d+"\n"+src, 0
+		}
+		b.stmts, b.noTx, err = split(syn, path, text, base)
 	default:
 		b.stmts, b.noTx, err = split(syn, path, src, 1)
 		if err == nil && f == Flyway {
@@ -206,13 +230,8 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 	if err != nil {
 		return body{}, err
 	}
-	if len(b.stmts) == 0 {
-		where := "no SQL statements to apply"
-		if upLine > 0 {
-			where = "no SQL statements in the up section"
-		}
-		return body{}, plan.Errorf(path, 0, "%s; a migration must change something", where)
-	}
+	// An empty or comment-only migration is a no-op step: real projects keep
+	// them (a migration emptied for one dialect, a placeholder for a version).
 	return b, nil
 }
 

@@ -21,7 +21,8 @@ type Step struct {
 	Name  string
 	Phase plan.Phase
 	File  string // path of the file, as found under the directory given to Load
-	// Statements are never empty.
+	// Statements is empty for an empty or comment-only migration: a no-op step,
+	// still a boundary of the rollout (listed in the report, nothing applied).
 	Statements []Statement
 	// NoTransaction is set by goose's -- +goose NO TRANSACTION, dbmate's
 	// -- migrate:up transaction:false, Flyway's executeInTransaction=false, or a
@@ -110,6 +111,18 @@ func Load(dir string, opts Options) (*Set, error) {
 			return nil, err
 		}
 	}
+	syn := syntaxOf(opts.Family)
+	if opts.Format == Sqitch || opts.Format == "" && exists(filepath.Join(dir, sqitchPlan)) {
+		cands, err := loadSqitch(dir, syn)
+		if err != nil {
+			return nil, err
+		}
+		steps, err := order(dir, Sqitch, cands, false, opts.Baseline)
+		if err != nil {
+			return nil, err
+		}
+		return &Set{Dir: dir, Format: Sqitch, Steps: steps}, nil
+	}
 	files, goFiles, phased, err := collect(dir)
 	if err != nil {
 		return nil, err
@@ -118,17 +131,38 @@ func Load(dir string, opts Options) (*Set, error) {
 		return nil, plan.Errorf(dir, 0, "no migration files (*.sql) here or in its baseline/, expand/, migrate/ or contract/ subdirectories (formats: %s)", formatList())
 	}
 	format := opts.Format
+	if format == "" && exists(filepath.Join(dir, atlasSum)) {
+		format = Atlas
+	}
 	if format == "" {
 		if format, err = detect(dir, files); err != nil {
 			return nil, err
 		}
 	}
+	if format == Atlas {
+		if err := checkAtlasSum(dir, files); err != nil {
+			return nil, err
+		}
+		files = fromLastCheckpoint(files)
+	}
 	if format == Goose && len(goFiles) > 0 {
 		return nil, plan.Errorf(goFiles[0], 0, "goose Go migrations are not supported; straddle applies SQL migrations only")
 	}
-	syn := syntaxOf(opts.Family)
 	var cands []candidate
+	popx := map[int]popxFile{} // index in cands → its popx name
+	seq := 0                   // Liquibase changesets so far
 	for _, f := range files {
+		if format == Liquibase {
+			cs, err := loadLiquibase(f.path, f.src, syn, opts.Family, &seq)
+			if err != nil {
+				return nil, err
+			}
+			for i := range cs {
+				cs[i].dirPhase = f.dirPhase
+			}
+			cands = append(cands, cs...)
+			continue
+		}
 		version, name, skip, err := nameOf(format, f.path, f.base)
 		if err != nil {
 			return nil, err
@@ -139,6 +173,20 @@ func Load(dir string, opts Options) (*Set, error) {
 		b, err := parseBody(format, syn, f.path, f.src)
 		if err != nil {
 			return nil, err
+		}
+		if format == GolangMigrate {
+			if p, ok := parsePopx(f.base); ok {
+				name = p.name
+				b.noTx = b.noTx || p.autocommit
+				popx[len(cands)] = p
+			}
+		}
+		if format == Atlas {
+			noTx, err := atlasTxMode(f.path, f.src)
+			if err != nil {
+				return nil, err
+			}
+			b.noTx = b.noTx || noTx
 		}
 		key := version
 		if format == Plain {
@@ -152,8 +200,9 @@ func Load(dir string, opts Options) (*Set, error) {
 			sortKey:  key,
 		})
 	}
+	cands = pickPopx(cands, popx, opts.Family)
 	if len(cands) == 0 {
-		return nil, plan.Errorf(dir, 0, "no migrations to apply: every %s file here is a down or undo migration", format)
+		return nil, plan.Errorf(dir, 0, "no migrations to apply: every %s file here is a down or undo migration, or for another database", format)
 	}
 	steps, err := order(dir, format, cands, phased, opts.Baseline)
 	if err != nil {
@@ -218,6 +267,11 @@ func collect(dir string) (files []file, goFiles []string, phased bool, err error
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 	return files, goFiles, phased, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func isDir(path string, e fs.DirEntry) (bool, error) {

@@ -173,13 +173,21 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *Query, text string) (
 		return nil, err
 	}
 	g := &Generated{Query: q.Name, From: TypesFromServer}
-	for _, oid := range oids {
+	for i, oid := range oids {
 		var name, category, label string
 		if err := c.QueryRowContext(ctx, pgTypeQuery, strconv.FormatUint(uint64(oid), 10)).Scan(&name, &category, &label); err != nil {
 			return nil, fmt.Errorf("describe %s: type %d: %w", q.Name, oid, err)
 		}
 		a, ok := argsByType[name]
 		switch {
+		case name == "bit" || name == "varbit":
+			// A bit string is sent as text; bit(n) takes exactly n bits, and the
+			// parameter's type carries no length: take the column's.
+			n, err := pgBitLength(ctx, c, q, i+1)
+			if err != nil {
+				return nil, fmt.Errorf("describe %s: $%d: %w", q.Name, i+1, err)
+			}
+			a = str("1" + strings.Repeat("0", max(n, 1)-1))
 		case label != "":
 			a = str(label)
 		case category == "A":
@@ -192,7 +200,42 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *Query, text string) (
 		g.Types = append(g.Types, name)
 		g.Args = append(g.Args, a)
 	}
-	return g, nil
+	return g, constrain(ctx, c, engine.Postgres, q, g)
+}
+
+// pgBitLength returns the declared length of the bit column placeholder p is
+// compared with or inserted into; 1 (bit's default) when there is none.
+func pgBitLength(ctx context.Context, c *sql.Conn, q *Query, p int) (int, error) {
+	toks, lerr := lex(q.SQL, engine.Postgres)
+	if lerr != nil {
+		return 1, nil
+	}
+	cols, tables := paramColumns(toks)
+	col, ok := cols[p]
+	if !ok || col == limitParam {
+		return 1, nil
+	}
+	rows, err := c.QueryContext(ctx, `SELECT table_name::text, COALESCE(character_maximum_length, 1) FROM information_schema.columns
+WHERE table_schema = ANY(current_schemas(false)) AND column_name = $1 AND data_type IN ('bit', 'bit varying')`, col)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 1
+	for rows.Next() {
+		var table string
+		var length int
+		if err := rows.Scan(&table, &length); err != nil {
+			return 0, err
+		}
+		n = length
+		for _, t := range tables {
+			if strings.EqualFold(t, table) {
+				return length, rows.Close()
+			}
+		}
+	}
+	return n, rows.Err()
 }
 
 // describeMySQL guesses each placeholder's type from the column it is compared with
@@ -233,7 +276,7 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *Query, _ string) (*Gener
 		g.Types = append(g.Types, typ)
 		g.Args = append(g.Args, a)
 	}
-	return g, nil
+	return g, constrain(ctx, c, engine.MySQL, q, g)
 }
 
 // mysqlColumnType returns the DATA_TYPE and COLUMN_TYPE of column col of the current

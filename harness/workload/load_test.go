@@ -43,7 +43,7 @@ func TestLoad(t *testing.T) {
 		{"directory", queriesDir + "/dir", []string{queriesDir + "/dir/01_read.sql:1 CountUsers", queriesDir + "/dir/02_write.sql:1 RenameUser"}, "", "*.sql files in name order, others ignored"},
 		{"duplicate across files", queriesDir + "/dup", nil, queriesDir + "/dup/b.sql:4: query GetUser is already defined at " + queriesDir + "/dup/a.sql:1; query names must be unique in a workload", "names are unique in a workload"},
 		{"missing", queriesDir + "/nope.sql", nil, queriesDir + "/nope.sql: no such file or directory", "a missing source is bad input"},
-		{"empty directory", empty, nil, empty + ": no *.sql query files in the directory", "a directory needs query files"},
+		{"empty directory", empty, nil, empty + ": no *.sql query files, sqlc-generated *.go files or sqlc config in the directory", "a directory needs query files"},
 		{"no queries", noQueries, nil, noQueries + ": no queries; start each query with -- name: NAME [:cmd]", "a workload needs queries"},
 	}
 	for _, tt := range tests {

@@ -35,10 +35,19 @@ var (
 // Parse parses a query file. file names it in errors, which are *plan.InputError
 // values ("file:line: message") wrapping plan.ErrBadInput.
 func Parse(file string, src []byte) ([]Query, error) {
+	return ParseFamily(file, src, "")
+}
+
+// ParseFamily parses a query file written for family f, as a sqlc config's engine
+// says: its queries run on f only, and on mysql ? is a placeholder. With f "" the
+// file is for every family, and ? is a placeholder in a statement without $N
+// (postgres's jsonb operators ?| and ?& excepted); give such a query
+// "-- engine: postgres" to keep a jsonb ? as an operator.
+func ParseFamily(file string, src []byte, f engine.Family) ([]Query, error) {
 	if err := input.CheckText(file, src); err != nil {
 		return nil, err
 	}
-	p := &parser{file: file}
+	p := &parser{file: file, family: f}
 	lines := strings.Split(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n")
 	for i, line := range lines {
 		if err := p.line(i+1, line); err != nil {
@@ -54,12 +63,14 @@ func Parse(file string, src []byte) ([]Query, error) {
 // parser is the state of Parse between lines.
 type parser struct {
 	file    string
+	family  engine.Family // the family of the whole file; "" for every family
 	queries []Query
 	byName  map[string]int // query name → line of its "-- name:"
 
 	// The query being read, if any.
 	q        *Query
-	argLines []int // line of each -- args: line of q
+	argLines []int        // line of each -- args: line of q
+	argSets  [][]argValue // the values of each -- args: line of q
 	body     []string
 	bodyLine int  // line of the first line of body; 0 before the SQL starts
 	ended    bool // q's statement ended with ";" at the end of a line
@@ -82,6 +93,8 @@ func (p *parser) line(n int, line string) error {
 	var key, value string
 	if m != nil {
 		key, value = m[1], strings.TrimSpace(m[2])
+	} else if v, ok := otherNameLine(trimmed); ok {
+		key, value = "name", v
 	}
 	if key == "name" {
 		if err := p.finish(n); err != nil {
@@ -114,6 +127,24 @@ func (p *parser) line(n int, line string) error {
 	}
 	p.body = append(p.body, line)
 	return p.checkEnd(n)
+}
+
+// otherNameLine reads the name line forms sqlc accepts besides "-- name:":
+// "/* name: N :cmd */" and "# name: N :cmd" (mysql comments).
+func otherNameLine(trimmed string) (string, bool) {
+	if rest, ok := strings.CutPrefix(trimmed, "/*"); ok {
+		body, closed := strings.CutSuffix(rest, "*/")
+		if v, ok := strings.CutPrefix(strings.TrimSpace(body), "name:"); ok && closed && !strings.Contains(body, "*/") {
+			return strings.TrimSpace(v), true
+		}
+		return "", false
+	}
+	if rest, ok := strings.CutPrefix(trimmed, "#"); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(rest), "name:"); ok {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
 }
 
 func isDirective(key string) bool {
@@ -151,7 +182,7 @@ func (p *parser) start(n int, value string) error {
 		p.byName = map[string]int{}
 	}
 	p.byName[name] = n
-	p.q = &Query{Name: name, Cmd: cmd, File: p.file, Line: n}
+	p.q = &Query{Name: name, Cmd: cmd, File: p.file, Line: n, Family: p.family}
 	return nil
 }
 
@@ -160,19 +191,22 @@ func (p *parser) directive(n int, key, value string) error {
 	q := p.q
 	switch key {
 	case "args":
-		set, err := parseArgs(value)
+		set, err := parseArgValues(value)
 		if err != nil {
 			return p.errorf(n, "query %s: args: %v", q.Name, err)
 		}
-		q.Args = append(q.Args, set)
+		p.argSets = append(p.argSets, set)
 		p.argLines = append(p.argLines, n)
 	case "engine":
-		if q.Family != "" {
+		if q.Family != "" && p.family == "" {
 			return p.errorf(n, "query %s: a second -- engine: line; a query runs on one family or on all", q.Name)
 		}
 		spec, err := engine.ParseSpec(value)
 		if err != nil || spec.Version != "" || spec.Image != "" {
 			return p.errorf(n, "query %s: engine %q: want postgres or mysql (mariadb counts as mysql), without a version", q.Name, value)
+		}
+		if p.family != "" && spec.Family() != p.family {
+			return p.errorf(n, "query %s: -- engine: %s in a file for %s; remove the line or move the query", q.Name, value, p.family)
 		}
 		q.Family = spec.Family()
 	case "expect":
@@ -230,7 +264,7 @@ func (p *parser) finish(n int) error {
 	if q.SQL == "" {
 		return p.errorf(q.Line, "query %s has no SQL; write its statement after the -- name: line", q.Name)
 	}
-	if err := p.checkParams(q); err != nil {
+	if err := p.rewriteParams(q); err != nil {
 		return err
 	}
 	if e := q.Expect; e != nil {
@@ -239,7 +273,7 @@ func (p *parser) finish(n int) error {
 		}
 	}
 	p.queries = append(p.queries, *q)
-	p.q, p.argLines, p.body, p.bodyLine, p.ended, p.expectLine = nil, nil, nil, 0, false, 0
+	p.q, p.argLines, p.argSets, p.body, p.bodyLine, p.ended, p.expectLine = nil, nil, nil, nil, 0, false, 0
 	return nil
 }
 
@@ -250,25 +284,12 @@ func cmdOrInferred(c Cmd) string {
 	return string(c)
 }
 
-// checkOutside reports the first SQL found outside a query.
+// checkOutside drops the text outside queries. As in sqlc, where one file often
+// holds the schema and the queries, a statement without a name line is schema and
+// is skipped.
 func (p *parser) checkOutside() error {
-	text, first := strings.Join(p.outside, "\n"), p.outsideLine
 	p.outside, p.outsideLine = nil, 0
-	toks, lerr := lex(text, engine.Postgres)
-	if lerr == nil && len(toks) == 0 {
-		return nil
-	}
-	pos := 0
-	if len(toks) > 0 {
-		pos = toks[0].pos
-	} else {
-		pos = lerr.pos
-	}
-	line := first + strings.Count(text[:pos], "\n")
-	if p.q == nil {
-		return p.errorf(line, "SQL before the first -- name: line; start every query with -- name: NAME [:cmd]")
-	}
-	return p.errorf(line, "SQL after the end of query %s (its statement ended with ; on an earlier line); start a new query with -- name: NAME, or remove that ;", p.q.Name)
+	return nil
 }
 
 // checkParams checks q's placeholders against its argument sets, on every family q
@@ -311,11 +332,11 @@ func (p *parser) checkParams(q *Query) error {
 		params = m
 	}
 	q.Params = params
-	if len(q.Args) == 0 {
+	if len(p.argSets) == 0 {
 		q.NoArgs = q.Params > 0
 		return nil
 	}
-	for i, set := range q.Args {
+	for i, set := range p.argSets {
 		if len(set) != q.Params {
 			return p.errorf(p.argLines[i], "query %s: args gives %d value(s) but the query uses %s; give exactly %d", q.Name, len(set), paramRange(q.Params), q.Params)
 		}
@@ -515,4 +536,133 @@ func clip(s string) string {
 		return s[:27] + "..."
 	}
 	return s
+}
+
+// rewriteParams turns q's sqlc parameter forms into $1…$N (see sqlc.go), checks
+// its placeholders against its argument sets, renders its sqlc.slice lists with
+// as many placeholders as the sets give values, and sets q.Args.
+func (p *parser) rewriteParams(q *Query) error {
+	f := familyOrPostgres(q.Family)
+	qmarks := q.Family == engine.MySQL
+	if q.Family == "" {
+		qmarks = true
+		if toks, lerr := lex(q.SQL, f); lerr == nil {
+			for _, t := range toks {
+				if t.kind == tokParam {
+					qmarks = false // ? next to $N is postgres's jsonb operator
+					break
+				}
+			}
+		}
+	}
+	rw, lerr := rewriteParams(q.SQL, f, qmarks)
+	if lerr != nil {
+		line := p.bodyLine + strings.Count(q.SQL[:min(lerr.pos, len(q.SQL))], "\n")
+		return p.errorf(line, "query %s: %s", q.Name, lerr.msg)
+	}
+	q.SQL = rw.sql
+	if err := p.checkParams(q); err != nil {
+		return err
+	}
+	counts := map[int]int{}
+	for i, set := range p.argSets {
+		for k, v := range set {
+			name, slice := rw.slices[k+1]
+			if v.list && !slice {
+				return p.errorf(p.argLines[i], "query %s: args: value %d is a list, but $%d is not a sqlc.slice parameter; give one value", q.Name, k+1, k+1)
+			}
+			if !slice {
+				continue
+			}
+			c := len(v.vals)
+			if prev, ok := counts[k+1]; ok && prev != c {
+				return p.errorf(p.argLines[i], "query %s: args: sqlc.slice(%s) gets %d value(s) here and %d on line %d; the IN list is rendered once, so give the same number in every set", q.Name, name, c, prev, p.argLines[0])
+			}
+			counts[k+1] = c
+		}
+	}
+	for k := range rw.slices {
+		if _, ok := counts[k]; !ok {
+			counts[k] = 1 // generated arguments: a list of one
+		}
+	}
+	q.SQL, q.Params = expandSlices(q.SQL, f, q.Params, counts)
+	for _, set := range p.argSets {
+		flat := []Arg{}
+		for _, v := range set {
+			flat = append(flat, v.vals...)
+		}
+		q.Args = append(q.Args, flat)
+	}
+	return nil
+}
+
+// argValue is one value of an args line: a literal, or a parenthesized list of
+// literals for a sqlc.slice parameter.
+type argValue struct {
+	vals []Arg
+	list bool
+}
+
+// parseArgValues parses the comma-separated values of an args line: SQL literals
+// and, for sqlc.slice parameters, lists "(1, 2, 3)".
+func parseArgValues(s string) ([]argValue, error) {
+	set := []argValue{}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return set, nil
+	}
+	for i := 1; ; i++ {
+		var v argValue
+		var rest string
+		if strings.HasPrefix(s, "(") {
+			v.list = true
+			body, r, err := cutList(s)
+			if err != nil {
+				return nil, fmt.Errorf("value %d: %v", i, err)
+			}
+			if strings.TrimSpace(body) != "" {
+				vals, err := parseArgs(body)
+				if err != nil {
+					return nil, fmt.Errorf("value %d: list: %v", i, err)
+				}
+				v.vals = vals
+			}
+			rest = r
+		} else {
+			a, r, err := parseLiteral(s)
+			if err != nil {
+				return nil, fmt.Errorf("value %d: %v", i, err)
+			}
+			v.vals, rest = []Arg{a}, r
+		}
+		set = append(set, v)
+		rest = strings.TrimSpace(rest)
+		if rest == "" {
+			return set, nil
+		}
+		if rest[0] != ',' {
+			what := "the list"
+			if !v.list {
+				what = v.vals[0].String()
+			}
+			return nil, fmt.Errorf("value %d: unexpected %q after %s; separate values with commas", i, clip(rest), what)
+		}
+		s = strings.TrimSpace(rest[1:])
+	}
+}
+
+// cutList splits "(a, 'b)', c) rest" into the list's body and the rest, skipping
+// parentheses inside strings.
+func cutList(s string) (body, rest string, err error) {
+	inString := false
+	for i := 1; i < len(s); i++ {
+		switch {
+		case s[i] == '\'':
+			inString = !inString // '' inside a string toggles twice
+		case s[i] == ')' && !inString:
+			return s[1:i], s[i+1:], nil
+		}
+	}
+	return "", "", fmt.Errorf("unterminated list %s; close it with )", clip(s))
 }

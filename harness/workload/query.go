@@ -58,6 +58,12 @@ type Query struct {
 	// File and Line locate the "-- name:" line, for error messages.
 	File string
 	Line int
+	// Compiled is set for a query read through a sqlc config: sqlc compiles it
+	// into code that sends SELECT *, t.*, RETURNING * and sqlc.embed(t) as column
+	// lists of the release's own schema, so the runner applies ExpandStars against
+	// that schema (the old release's baseline, the new release's first required
+	// state) before sending it. Query files and generated code are sent as written.
+	Compiled bool
 	// NoArgs is set when the SQL has placeholders but the file gives no "-- args:"
 	// line (a plain sqlc query file): the runner generates arguments from the
 	// parameter types the server reports, and reports that it did (Runner.Generated).

@@ -51,7 +51,7 @@ func TestCheckBadInput(t *testing.T) {
 		{"positional", []string{"--migrations", migs, "--old", q, "--new", q, "x"}, `unexpected argument "x"`, "every input is a flag"},
 		{"passes", []string{"--migrations", migs, "--old", q, "--new", q, "--passes", "0"}, "--passes 0", "a release must run"},
 		{"report format", []string{"--migrations", migs, "--old", q, "--new", q, "--format", "html"}, `--format "html"`, "checked before any work"},
-		{"migration format", []string{"--migrations", migs, "--old", q, "--new", q, "--format-migrations", "sqitch"}, `unknown migration format "sqitch"`, "ParseFormat lists the names"},
+		{"migration format", []string{"--migrations", migs, "--old", q, "--new", q, "--format-migrations", "alembic"}, `unknown migration format "alembic"`, "ParseFormat lists the names"},
 		{"missing dir", []string{"--migrations", filepath.Join(dir, "nosuch"), "--old", q, "--new", q}, "nosuch: cannot read the migrations directory", "names the directory"},
 		{"unterminated quote", []string{"--migrations", bad, "--old", q, "--new", q}, "0001_x.up.sql:1: ", "file:line of the statement"},
 		{"bad query file", []string{"--migrations", migs, "--old", badq, "--new", q}, "--old: " + badq + ":2: ", "file:line of the args line"},

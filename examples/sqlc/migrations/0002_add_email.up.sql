@@ -1,0 +1,2 @@
+-- straddle:phase expand
+ALTER TABLE authors ADD COLUMN email VARCHAR(200);

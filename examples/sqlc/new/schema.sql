@@ -1,0 +1,11 @@
+CREATE TABLE authors (
+    id    BIGINT PRIMARY KEY,
+    name  VARCHAR(100) NOT NULL,
+    email VARCHAR(200)
+);
+
+CREATE TABLE books (
+    id        BIGINT PRIMARY KEY,
+    author_id BIGINT NOT NULL REFERENCES authors (id),
+    title     VARCHAR(200) NOT NULL
+);

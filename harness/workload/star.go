@@ -1,0 +1,391 @@
+package workload
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+)
+
+// Querier is what ExpandStars reads the catalog through: a *sql.DB or *sql.Conn.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+var (
+	_ Querier = (*sql.DB)(nil)
+	_ Querier = (*sql.Conn)(nil)
+)
+
+// columnsQuery lists a table's columns in order, per family: $1 (or the first ?)
+// is the table as written in the query (schema-qualified or not).
+var columnsQuery = map[engine.Family]string{
+	engine.Postgres: `SELECT attname::text FROM pg_attribute
+WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+	engine.MySQL: `SELECT COLUMN_NAME FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+}
+
+// ExpandStars returns qs with each star projection — SELECT *, t.*, RETURNING * —
+// replaced by the column list it stands for in the database db is connected to,
+// the way sqlc writes them into the code it generates (sqlc.embed(t), read as
+// t.*, too): "*" over one table becomes its column names, over several their
+// qualified names (t.col), in FROM order. It is for sources that sqlc compiles
+// (a sqlc config): run it against the release's own schema (the old release's
+// baseline, the new release's state where it is first required). A star over a
+// subquery, a CTE, a table function, a NATURAL or USING join, or a table the
+// catalog does not have, is left as written. Queries without a star are
+// returned unchanged; qs is not modified. Errors are from the catalog queries.
+func ExpandStars(ctx context.Context, db Querier, f engine.Family, qs []Query) ([]Query, error) {
+	cache := map[string][]string{}
+	lookup := func(table string) ([]string, error) {
+		if cols, ok := cache[table]; ok {
+			return cols, nil
+		}
+		var args []any
+		if f == engine.MySQL {
+			schema, name := "", table
+			if i := strings.LastIndexByte(table, '.'); i >= 0 {
+				schema, name = unquoteIdent(table[:i]), table[i+1:]
+			}
+			args = []any{schema, unquoteIdent(name)}
+		} else {
+			args = []any{table}
+		}
+		rows, err := db.QueryContext(ctx, columnsQuery[f], args...)
+		if err != nil {
+			return nil, fmt.Errorf("columns of %s: %w", table, err)
+		}
+		defer rows.Close()
+		var cols []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				return nil, fmt.Errorf("columns of %s: %w", table, err)
+			}
+			cols = append(cols, c)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("columns of %s: %w", table, err)
+		}
+		cache[table] = cols
+		return cols, nil
+	}
+	out := make([]Query, len(qs))
+	for i, q := range qs {
+		out[i] = q
+		if !q.Applies(f) {
+			continue
+		}
+		text, err := expandStars(q.SQL, f, lookup)
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", q.Name, err)
+		}
+		out[i].SQL = text
+	}
+	return out, nil
+}
+
+// fromTable is a table of a FROM clause: its name as written and the name the
+// query refers to it by (its alias, else its name).
+type fromTable struct{ name, ref string }
+
+// starEdit replaces toks[from:to] (byte span pos..end) with text.
+type starEdit struct {
+	pos, end int
+	text     string
+}
+
+// expandStars rewrites the star projections of sql.
+func expandStars(sql string, f engine.Family, lookup func(string) ([]string, error)) (string, error) {
+	toks, lerr := lex(sql, f)
+	if lerr != nil {
+		return sql, nil // the parser reported it; nothing to expand
+	}
+	if !strings.Contains(sql, "*") {
+		return sql, nil
+	}
+	depth := make([]int, len(toks))
+	d := 0
+	for i, t := range toks {
+		if t.kind == tokPunct && t.text == ")" {
+			d--
+		}
+		depth[i] = d
+		if t.kind == tokPunct && t.text == "(" {
+			d++
+		}
+	}
+	upper := func(i int) string {
+		if i < 0 || i >= len(toks) || toks[i].kind != tokWord {
+			return ""
+		}
+		return strings.ToUpper(toks[i].text)
+	}
+	var edits []starEdit
+	for i, t := range toks {
+		if t.kind != tokPunct || t.text != "*" {
+			continue
+		}
+		// The clause the star is in: the nearest SELECT or RETURNING before it at
+		// its depth, with only select-list tokens between.
+		qualified := i >= 2 && toks[i-1].text == "." && (toks[i-2].kind == tokWord || toks[i-2].kind == tokQuoted)
+		prev := i - 1
+		if qualified {
+			prev = i - 3
+			for prev >= 1 && toks[prev].text == "." {
+				prev -= 2 // schema.table.*
+			}
+		}
+		switch {
+		case prev >= 0 && (toks[prev].text == "," || upper(prev) == "SELECT" || upper(prev) == "DISTINCT" || upper(prev) == "ALL" || upper(prev) == "RETURNING"):
+		default:
+			continue // count(*), a * b
+		}
+		clause := -1
+		for j := i - 1; j >= 0; j-- {
+			if depth[j] < depth[i] {
+				break
+			}
+			if depth[j] == depth[i] && (upper(j) == "SELECT" || upper(j) == "RETURNING") {
+				clause = j
+				break
+			}
+		}
+		if clause < 0 {
+			continue
+		}
+		var tables []fromTable
+		ok := true
+		if upper(clause) == "RETURNING" {
+			tables, ok = dmlTarget(toks, depth, clause, upper)
+		} else {
+			tables, ok = fromClause(toks, depth, clause, upper)
+		}
+		start := toks[i].pos
+		if qualified {
+			start = toks[prev+1].pos
+			ref := sql[start:toks[i-1].pos]
+			cols, err := columnsOf(tables, ref, lookup)
+			if err != nil {
+				return "", err
+			}
+			if cols == nil {
+				continue
+			}
+			edits = append(edits, starEdit{start, t.end, qualify(ref, cols, f)})
+			continue
+		}
+		if !ok || len(tables) == 0 {
+			continue
+		}
+		var parts []string
+		for _, tb := range tables {
+			cols, err := lookup(tb.name)
+			if err != nil {
+				return "", err
+			}
+			if len(cols) == 0 {
+				parts = nil
+				break
+			}
+			if len(tables) == 1 {
+				parts = append(parts, quoteCols(cols, f)...)
+			} else {
+				parts = append(parts, qualify(tb.ref, cols, f))
+			}
+		}
+		if parts != nil {
+			edits = append(edits, starEdit{start, t.end, strings.Join(parts, ", ")})
+		}
+	}
+	if len(edits) == 0 {
+		return sql, nil
+	}
+	var b strings.Builder
+	last := 0
+	for _, e := range edits {
+		b.WriteString(sql[last:e.pos])
+		b.WriteString(e.text)
+		last = e.end
+	}
+	b.WriteString(sql[last:])
+	return b.String(), nil
+}
+
+// columnsOf returns the columns of the table ref (an alias or a table name)
+// names, or nil when it is not a plain table of the clause.
+func columnsOf(tables []fromTable, ref string, lookup func(string) ([]string, error)) ([]string, error) {
+	for _, tb := range tables {
+		if strings.EqualFold(unquoteIdent(tb.ref), unquoteIdent(ref)) || strings.EqualFold(unquoteIdent(tb.name), unquoteIdent(ref)) {
+			cols, err := lookup(tb.name)
+			if err != nil || len(cols) == 0 {
+				return nil, err
+			}
+			return cols, nil
+		}
+	}
+	return nil, nil
+}
+
+// clauseEnd are the keywords that end a FROM clause.
+var clauseEnd = map[string]bool{
+	"WHERE": true, "GROUP": true, "HAVING": true, "ORDER": true, "LIMIT": true, "OFFSET": true,
+	"FETCH": true, "FOR": true, "UNION": true, "INTERSECT": true, "EXCEPT": true, "WINDOW": true,
+	"RETURNING": true, "ON": true, "USING": true, "INTO": true, "LOCK": true,
+}
+
+// joinWords are the keywords between two tables of a FROM clause.
+var joinWords = map[string]bool{
+	"JOIN": true, "INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "OUTER": true,
+	"CROSS": true, "LATERAL": true, "STRAIGHT_JOIN": true,
+}
+
+// fromClause reads the tables of the FROM clause of the SELECT at toks[sel]; ok
+// is false when a star over it cannot be expanded (a subquery, a function, a
+// NATURAL or USING join).
+func fromClause(toks []token, depth []int, sel int, upper func(int) string) ([]fromTable, bool) {
+	i := sel + 1
+	for ; i < len(toks); i++ {
+		if depth[i] < depth[sel] {
+			return nil, false
+		}
+		if depth[i] == depth[sel] && upper(i) == "FROM" {
+			break
+		}
+	}
+	if i >= len(toks) {
+		return nil, false
+	}
+	var tables []fromTable
+	i++
+	for i < len(toks) && depth[i] >= depth[sel] {
+		if depth[i] > depth[sel] {
+			i++
+			continue
+		}
+		w := upper(i)
+		switch {
+		case w == "NATURAL", w == "USING":
+			return nil, false
+		case w == "ON":
+			// skip the join condition up to the next join or clause end
+			i++
+			for i < len(toks) && depth[i] >= depth[sel] && !(depth[i] == depth[sel] && (joinWords[upper(i)] || upper(i) == "NATURAL" || toks[i].text == "," || clauseEnd[upper(i)] && upper(i) != "ON")) {
+				i++
+			}
+			continue
+		case clauseEnd[w] || toks[i].text == ";":
+			return tables, true
+		case joinWords[w] || toks[i].text == ",":
+			i++
+			continue
+		}
+		// A table: name[.name] [AS] [alias]; anything else (a subquery, a
+		// function call) makes the star unexpandable.
+		if toks[i].kind != tokWord && toks[i].kind != tokQuoted {
+			return nil, false
+		}
+		start := i
+		for i+2 < len(toks) && toks[i+1].text == "." && (toks[i+2].kind == tokWord || toks[i+2].kind == tokQuoted) {
+			i += 2
+		}
+		name := joinTokens(toks[start : i+1])
+		i++
+		if i < len(toks) && toks[i].text == "(" {
+			return nil, false // a table function
+		}
+		ref := name
+		if upper(i) == "AS" {
+			i++
+		}
+		if i < len(toks) && (toks[i].kind == tokQuoted || toks[i].kind == tokWord && !clauseEnd[upper(i)] && !joinWords[upper(i)] && upper(i) != "NATURAL") {
+			ref = toks[i].text
+			i++
+		}
+		tables = append(tables, fromTable{name: name, ref: ref})
+	}
+	return tables, true
+}
+
+// dmlTarget reads the table of the INSERT INTO, UPDATE or DELETE FROM whose
+// RETURNING clause is at toks[ret].
+func dmlTarget(toks []token, depth []int, ret int, upper func(int) string) ([]fromTable, bool) {
+	for j := 0; j < ret; j++ {
+		if depth[j] != depth[ret] {
+			continue
+		}
+		var at int
+		switch upper(j) {
+		case "INTO", "UPDATE":
+			at = j + 1
+		case "DELETE":
+			if upper(j+1) != "FROM" {
+				continue
+			}
+			at = j + 2
+		default:
+			continue
+		}
+		if upper(at) == "ONLY" {
+			at++
+		}
+		if at >= len(toks) || toks[at].kind != tokWord && toks[at].kind != tokQuoted {
+			return nil, false
+		}
+		end := at
+		for end+2 < len(toks) && toks[end+1].text == "." {
+			end += 2
+		}
+		name := joinTokens(toks[at : end+1])
+		return []fromTable{{name: name, ref: name}}, true
+	}
+	return nil, false
+}
+
+func joinTokens(ts []token) string {
+	var b strings.Builder
+	for _, t := range ts {
+		b.WriteString(t.text)
+	}
+	return b.String()
+}
+
+// unquoteIdent drops the quotes of a "quoted" or `quoted` identifier.
+func unquoteIdent(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '`') && s[len(s)-1] == s[0] {
+		q := string(s[0])
+		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
+	}
+	return s
+}
+
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// quoteCols quotes the column names that need it.
+func quoteCols(cols []string, f engine.Family) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		switch {
+		case plainIdent.MatchString(c):
+			out[i] = c
+		case f == engine.MySQL:
+			out[i] = "`" + strings.ReplaceAll(c, "`", "``") + "`"
+		default:
+			out[i] = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+		}
+	}
+	return out
+}
+
+// qualify renders ref.col for each column.
+func qualify(ref string, cols []string, f engine.Family) string {
+	parts := quoteCols(cols, f)
+	for i, c := range parts {
+		parts[i] = ref + "." + c
+	}
+	return strings.Join(parts, ", ")
+}
