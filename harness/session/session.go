@@ -361,6 +361,10 @@ func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(contex
 			return s.Result(ctx), nil
 		}
 	}
+	if err := s.compile(ctx, steps); err != nil {
+		s.env(err)
+		return s.Result(ctx), nil
+	}
 	for _, st := range steps {
 		if err := s.Apply(ctx, st); err != nil {
 			if errors.Is(err, plan.ErrBadInput) {
@@ -370,4 +374,67 @@ func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(contex
 		}
 	}
 	return s.Result(ctx), nil
+}
+
+// compile expands the stars of the queries sqlc compiled for each release
+// (workload.Runner.Compile) against that release's own schema, as sqlc did when
+// it generated the release's code: the old release's against the baseline, the
+// new release's against the schema after every step (sqlc reads all of the
+// release's migrations). It builds them in a scratch database of its own, with
+// no traffic, and drops it. Steps applied by an external command cannot be
+// replayed there: the runner then expands at the first state where the release
+// is required.
+func (s *Session) compile(ctx context.Context, steps []runner.Step) error {
+	var old, new []*workload.Runner
+	for _, r := range s.runners {
+		if !r.Compiles() {
+			continue
+		}
+		if r.Release() == plan.Old {
+			old = append(old, r)
+		} else {
+			new = append(new, r)
+		}
+	}
+	if len(old)+len(new) == 0 {
+		return nil
+	}
+	for _, st := range steps {
+		if st.Apply != nil {
+			return nil
+		}
+	}
+	db, err := s.server.CreateDatabase(ctx)
+	if err != nil {
+		return fmt.Errorf("compile the queries' stars: %w", err)
+	}
+	defer db.Drop(context.WithoutCancel(ctx))
+	ro, err := runner.Open(ctx, runner.Config{Engine: s.Engine(), DB: db, Sink: observe.NewRecorder(), NoDuring: true, NoProbes: true})
+	if err != nil {
+		return fmt.Errorf("compile the queries' stars: %w", err)
+	}
+	defer ro.Close()
+	pool, err := db.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("compile the queries' stars: %w", err)
+	}
+	defer pool.Close()
+	i := 0
+	for ; i < len(steps) && steps[i].Phase == plan.Baseline; i++ {
+		if err := ro.Baseline(ctx, steps[i]); err != nil {
+			return err
+		}
+	}
+	for _, r := range old {
+		r.Compile(ctx, pool)
+	}
+	for ; i < len(steps) && !ro.Failed(); i++ {
+		if err := ro.Step(ctx, steps[i]); err != nil {
+			return err
+		}
+	}
+	for _, r := range new {
+		r.Compile(ctx, pool)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/plan"
 )
 
 // Probe runs every query of the workload that applies to the runner's family, once
@@ -39,6 +40,9 @@ func (r *Runner) Probe(ctx context.Context, where Where, sink observe.Sink) erro
 	long, err := r.longLived(ctx)
 	if err != nil {
 		return err
+	}
+	if where.Window == plan.After && !where.Observe {
+		r.compile(ctx, long)
 	}
 	if err := r.probeOn(ctx, long, observe.LongLived, where.Observe, where, sink); err != nil {
 		return err
@@ -345,3 +349,61 @@ func mark(ev *observe.Event, sess observe.Session, where Where) {
 		ev.AfterStatement, ev.StepStatements, ev.SQL = where.AfterStatement, where.StepStatements, where.StatementSQL
 	}
 }
+
+// compile expands, once, the star projections of the queries sqlc compiled
+// (Query.Compiled) into the column lists of the schema the database has now, as
+// sqlc wrote them into the release's code: the schema of the first state where
+// the release is required (its own: the baseline for the old release, the end of
+// expand for the new one). A query that cannot be expanded (a table it names is
+// not there) is kept as written; it then fails where the release runs it. Called
+// by Probe only, when no traffic of the release runs.
+func (r *Runner) compile(ctx context.Context, c Querier) {
+	if r.compiled {
+		return
+	}
+	r.compiled = true
+	for i := range r.queries {
+		rq := &r.queries[i]
+		if !rq.q.Compiled {
+			continue
+		}
+		out, err := ExpandStars(ctx, c, r.family, []Query{*rq.q})
+		if err != nil || len(out) != 1 || out[0].SQL == rq.q.SQL {
+			continue
+		}
+		q := out[0]
+		text, order, err := q.For(r.family)
+		if err != nil {
+			continue
+		}
+		if r.tag {
+			text = Tag(r.w.Release, q.Name) + " " + text
+		}
+		*rq = runQuery{q: &q, sql: text, order: order, reads: q.ReadsRows()}
+	}
+}
+
+// Compile expands the star projections of the queries sqlc compiled, as sqlc
+// did for the release's code, against the schema of the database c is connected
+// to: the release's own schema, built by the caller (a rollout applied to a
+// scratch database up to that schema). Later probes then do not expand them
+// again. Call it before the runner is used.
+func (r *Runner) Compile(ctx context.Context, c Querier) {
+	r.probeMu.Lock()
+	defer r.probeMu.Unlock()
+	r.compile(ctx, c)
+}
+
+// Compiles reports whether some query of the runner is one sqlc compiled, whose
+// stars Compile expands.
+func (r *Runner) Compiles() bool {
+	for _, rq := range r.queries {
+		if rq.q.Compiled {
+			return true
+		}
+	}
+	return false
+}
+
+// Release is the release whose workload the runner runs.
+func (r *Runner) Release() plan.Release { return r.w.Release }

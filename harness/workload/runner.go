@@ -105,6 +105,9 @@ type Runner struct {
 	gen map[string]*Generated // mu protects gen: generated arguments by query name
 
 	writes *WriteSet // tables the rollout's releases write (WithWriteSet)
+	// compiled is set once the stars of sqlc-compiled queries were expanded
+	// (compile); it and the queries' text are changed by Probe only.
+	compiled bool
 	// probeMu serializes probes; it protects long and shapes.
 	probeMu sync.Mutex
 	long    *sql.Conn          // the probes' long-lived session, from the first probe on

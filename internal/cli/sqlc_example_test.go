@@ -31,8 +31,8 @@ func TestSQLCExample(t *testing.T) {
 		{"generated code on postgres", "db/{family}", "postgres", ExitCompatible, "sqlc expanded SELECT * into the columns each release names: the new release never reads bio, the old one breaks only at the contract step"},
 		{"generated code on mariadb", "db/{family}", "mariadb", ExitCompatible, "the same on MariaDB"},
 		{"query files on postgres", "query/{family}.sql", "postgres", ExitIncompatible, "sent literally, SELECT * meets PostgreSQL's 0A000 on a long-lived prepared statement when a column is added: right for an application that sends *"},
-		{"query files on mariadb", "query/{family}.sql", "mariadb", ExitCompatible, "MariaDB re-prepares after a schema change"},
-		{"sqlc.yaml on postgres", "sqlc.yaml", "postgres", ExitIncompatible, "the config's queries are read like query files: expanding * against each release's schema needs the runner (not wired yet), so this is the literal verdict"},
+		{"query files on mariadb", "query/{family}.sql", "mariadb", ExitIncompatible, "MariaDB re-prepares after a schema change, but SELECT * sent literally returns one column fewer once contract drops bio: a result-columns violation for the new release, which a client reading * positionally trips over"},
+		{"sqlc.yaml on postgres", "sqlc.yaml", "postgres", ExitCompatible, "the config's queries are compiled as sqlc compiles them: * becomes the column list of the release's own schema, as in the generated code"},
 		{"sqlc.yaml on mariadb", "sqlc.yaml", "mariadb", ExitCompatible, "as the query files"},
 	}
 	for _, tt := range tests {
