@@ -27,8 +27,15 @@ build:
 	$(GO) build -o $(BIN) ./cmd/straddle
 
 # straddle: build, then run the binary with ARGS (and this Makefile's environment).
+# Its exit code is printed rather than turned into make's "Error 1": an
+# incompatible verdict is an answer, not a failure of make.
 straddle: build
-	@$(BIN) $(ARGS)
+	@$(BIN) $(ARGS); code=$$?; case $$code in \
+		0) ;; \
+		1) echo "straddle: exit code 1 (incompatible)";; \
+		2) echo "straddle: exit code 2 (bad usage or input)";; \
+		*) echo "straddle: exit code $$code (environment failure)";; \
+	esac
 
 deps: apt docker images
 	$(GO) mod download

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
@@ -186,12 +187,12 @@ func (l *linter) place(n int, cmd *Command, err error) error {
 func suggest(name string) string {
 	var near []string
 	for _, c := range Commands() {
-		if distance(name, c.Name) <= 2 || strings.HasPrefix(c.Name, name) {
+		if input.Distance(name, c.Name) <= 2 || strings.HasPrefix(c.Name, name) {
 			near = append(near, c.Name)
 		}
 	}
 	for b := range builtins {
-		if distance(name, b) <= 1 {
+		if input.Distance(name, b) <= 1 {
 			near = append(near, b)
 		}
 	}
@@ -200,27 +201,6 @@ func suggest(name string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %s?)", orList(near))
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 var (

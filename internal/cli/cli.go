@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
@@ -106,7 +107,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	usage(stderr)
-	return fmt.Errorf("%w: unknown command %q", ErrUsage, name)
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.Name)
+	}
+	return fmt.Errorf("%w: unknown command %q%s", ErrUsage, name, didYouMean(name, names, ""))
+}
+
+// didYouMean proposes the names spelled like name: " (did you mean check?)".
+func didYouMean(name string, names []string, prefix string) string {
+	near := input.Near(name, names, 2)
+	if len(near) == 0 || len(near) > 3 {
+		return ""
+	}
+	for i := range near {
+		near[i] = prefix + near[i]
+	}
+	return " (did you mean " + strings.Join(near, " or ") + "?)"
 }
 
 func usage(w io.Writer) {
@@ -171,8 +188,16 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
 			break
 		}
 	}
+	// The flag package prints its error and the usage itself; a mistyped flag
+	// gets a suggestion at the end, where a reader looks.
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		hint := ""
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			hint = didYouMean(strings.TrimLeft(name, "-"), names, "--")
+		}
+		return fmt.Errorf("%w: %v%s", ErrUsage, err, hint)
 	}
 	return nil
 }
