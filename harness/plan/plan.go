@@ -262,3 +262,38 @@ func Default(r Rollout, b Boundary, rel Release, w Window) Requirement {
 	}
 	return Informational
 }
+
+// ParseOverride reads an override written as SELECTOR:RELEASE=REQUIREMENT[@WINDOW]
+// — "contract:old=required", "expand/0002_add_email:new=informational@during",
+// "*:new=skip" — where SELECTOR is *, a phase or PHASE/STEP (see Override).
+func ParseOverride(s string) (Override, error) {
+	sel, rest, ok := strings.Cut(s, ":")
+	rel, req, ok2 := strings.Cut(rest, "=")
+	if !ok || !ok2 || sel == "" {
+		return Override{}, fmt.Errorf("policy %q: want SELECTOR:RELEASE=REQUIREMENT[@during|after], e.g. contract:old=required", s)
+	}
+	o := Override{Selector: sel}
+	if sel != "*" {
+		phase, step, hasStep := strings.Cut(sel, "/")
+		if _, err := ParsePhase(phase); err != nil || (hasStep && step == "") {
+			return Override{}, fmt.Errorf("policy %q: selector %q: want *, a phase (baseline, expand, migrate, contract) or PHASE/STEP", s, sel)
+		}
+	}
+	var err error
+	if o.Release, err = ParseRelease(rel); err != nil {
+		return Override{}, fmt.Errorf("policy %q: %w", s, err)
+	}
+	req, window, hasWindow := strings.Cut(req, "@")
+	if o.Requirement, err = ParseRequirement(req); err != nil {
+		return Override{}, fmt.Errorf("policy %q: %w", s, err)
+	}
+	if hasWindow {
+		switch Window(window) {
+		case During, After:
+			o.Window = Window(window)
+		default:
+			return Override{}, fmt.Errorf("policy %q: window %q: want during or after", s, window)
+		}
+	}
+	return o, nil
+}

@@ -21,7 +21,9 @@ type loadFlags struct {
 	maxStall stallFlag
 	stalls   string
 	fresh    string
-	latency  bool
+	// overrides are the --policy values, in order.
+	overrides overrideFlags
+	latency   bool
 }
 
 func (l *loadFlags) register(fs *flag.FlagSet) {
@@ -31,6 +33,7 @@ func (l *loadFlags) register(fs *flag.FlagSet) {
 	fs.Var(&l.maxStall, "max-stall", fmt.Sprintf("a query a step holds up `D` beyond its usual latency is a stall, reported as blocking with the lock and its holder (default %s; off to turn off)", runner.DefaultMaxStall))
 	fs.StringVar(&l.stalls, "stalls", "violation", "what a stall in a required cell is: `violation` (fails the check) or warning (reported only)")
 	fs.BoolVar(&l.latency, "latency", false, "add each release's executions and p50/p99/max latency per boundary, window (before, during, after the step) and query to the text report")
+	fs.Var(&l.overrides, "policy", "override the policy table: `SELECTOR:RELEASE=REQUIREMENT[@during|after]` with SELECTOR *, a phase or PHASE/STEP and REQUIREMENT required, informational or skip (repeatable; later ones win), e.g. --policy contract:old=required")
 	fs.StringVar(&l.fresh, "fresh-connections", "", "run each `RELEASE`'s traffic (old, new, or old,new) on a new connection per pass instead of its long-lived pool; the state probes run every query both ways whatever this says")
 }
 
@@ -92,7 +95,31 @@ func (l *loadFlags) session() map[plan.Release]runner.Load {
 // policy returns the session's policy: the default table, with --stalls.
 func (l *loadFlags) policy() plan.Policy {
 	sp, _ := plan.ParseStallPolicy(l.stalls)
-	return plan.Policy{Stalls: sp}
+	return plan.Policy{Stalls: sp, Overrides: append([]plan.Override(nil), l.overrides...)}
+}
+
+// overrideFlags is the repeatable --policy flag: each value one plan.Override.
+type overrideFlags []plan.Override
+
+func (o *overrideFlags) String() string {
+	var out []string
+	for _, x := range *o {
+		s := x.Selector + ":" + string(x.Release) + "=" + string(x.Requirement)
+		if x.Window != "" {
+			s += "@" + string(x.Window)
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ",")
+}
+
+func (o *overrideFlags) Set(s string) error {
+	x, err := plan.ParseOverride(s)
+	if err != nil {
+		return err
+	}
+	*o = append(*o, x)
+	return nil
 }
 
 // stall returns the session's MaxStall: 0 (the default) unless given, negative
