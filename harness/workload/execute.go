@@ -156,20 +156,13 @@ func (r *Runner) executeOn(ctx context.Context, conn *sql.Conn, where Where, sin
 		defer discard(c)
 		conn, ex = c, c
 	}
-	var set []Arg
-	switch {
-	case ref.set < 0:
-		g, ev, err := r.generated(ctx, conn, rq, where)
-		if err != nil {
-			return err
-		}
-		if ev != nil {
-			sink.Record(*ev)
-			return nil
-		}
-		set = g.Args
-	case len(rq.q.Args) > 0:
-		set = rq.q.Args[ref.set]
+	set, failed, err := r.argsOf(ctx, conn, ref, where)
+	if err != nil {
+		return err
+	}
+	if failed != nil {
+		sink.Record(*failed)
+		return nil
 	}
 	ev, err := r.execute(ctx, ex, rq, set, where)
 	if err != nil {
@@ -177,4 +170,23 @@ func (r *Runner) executeOn(ctx context.Context, conn *sql.Conn, where Where, sin
 	}
 	sink.Record(ev)
 	return nil
+}
+
+// argsOf returns the argument set of execution ref: the one its "-- args:" line
+// gives, or those generated for it (describing the query through conn, nil for a
+// connection of the pool, the first time). When describing fails on the server,
+// ev records that failure instead. err is ctx's, or a lost connection.
+func (r *Runner) argsOf(ctx context.Context, conn *sql.Conn, ref execRef, where Where) (set []Arg, ev *observe.Event, err error) {
+	rq := &r.queries[ref.query]
+	switch {
+	case ref.set < 0:
+		g, ev, err := r.generated(ctx, conn, rq, where)
+		if err != nil || ev != nil {
+			return nil, ev, err
+		}
+		return g.Args, nil, nil
+	case len(rq.q.Args) > 0:
+		return rq.q.Args[ref.set], nil, nil
+	}
+	return nil, nil, nil
 }

@@ -94,25 +94,19 @@ func (r *Runner) longLived(ctx context.Context) (*sql.Conn, error) {
 func (r *Runner) probeOn(ctx context.Context, c *sql.Conn, sess observe.Session, rollback bool, where Where, sink observe.Sink) error {
 	for _, ref := range r.execs {
 		rq := &r.queries[ref.query]
-		var set []Arg
-		fixed := true
-		switch {
-		case ref.set < 0:
-			g, ev, err := r.generated(ctx, c, rq, where)
-			if err != nil {
-				return err
-			}
-			if ev != nil {
-				mark(ev, sess, where)
-				sink.Record(*ev)
-				r.forget(ref)
-				continue
-			}
-			set, fixed = g.Args, false
-		case len(rq.q.Args) > 0:
-			set = rq.q.Args[ref.set]
-			fixed = !templated(set)
+		set, gev, err := r.argsOf(ctx, c, ref, where)
+		if err != nil {
+			return err
 		}
+		if gev != nil {
+			mark(gev, sess, where)
+			sink.Record(*gev)
+			r.forget(ref)
+			continue
+		}
+		// Generated arguments hold {{n}}: only a file's fixed ones read the
+		// same rows from one state to the next.
+		fixed := ref.set >= 0 && !templated(set)
 		ev, sh, err := r.probeOne(ctx, c, rq, set, rollback, where)
 		if err != nil {
 			return err
