@@ -13,6 +13,7 @@ const mod = "github.com/straddle-dev/straddle/harness/"
 // Providers and test helpers sit beside their contract package.
 var rank = map[string]int{
 	"plan":      0,
+	"schema":    0, // the schema vocabulary and its diff; beside plan
 	"input":     1, // reads user files (regular only, bounded); beside engine
 	"engine":    1,
 	"observe":   2,
@@ -27,7 +28,7 @@ var rank = map[string]int{
 }
 
 // pure packages do no I/O: no database driver, no database/sql, no os/exec.
-var pure = []string{"plan", "observe", "verdict", "report"}
+var pure = []string{"plan", "schema", "observe", "verdict", "report"}
 
 var drivers = []string{"github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "database/sql", "os/exec", "github.com/testcontainers"}
 

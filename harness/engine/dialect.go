@@ -107,6 +107,10 @@ type Dialect struct {
 	// are not visible (or their locks not released) yet. The runner probes the
 	// state between two statements of a step only when it is false.
 	SessionHoldsLocks string
+	// Catalog lists queries that describe the current database's schema, each
+	// returning rows of four text columns: kind (schema.Kind), table, name and
+	// detail, in one vocabulary for every family (package schema).
+	Catalog []string
 	// ImplicitNotNullDefault is true when ADD COLUMN … NOT NULL without a DEFAULT
 	// fills the existing rows with the type's implicit default ('' or 0) and succeeds
 	// (MySQL/MariaDB); false where it fails on a non-empty table (PostgreSQL 23502).
@@ -187,6 +191,7 @@ var dialects = map[Family]*Dialect{
 		// now() is the transaction's start, statement_timestamp() this
 		// statement's: equal only outside an explicit transaction.
 		SessionHoldsLocks:    "SELECT now() <> statement_timestamp()",
+		Catalog:              postgresCatalog,
 		StartingUp:           map[string]bool{"57P03": true, "57P01": true, "57P02": true}, // starting up, or an init server shutting down
 		PositionalInsertPads: true,
 		Gone: map[string]bool{
@@ -229,6 +234,7 @@ var dialects = map[Family]*Dialect{
 		},
 		VersionQuery:           "SELECT VERSION()",
 		SessionHoldsLocks:      "SELECT @@in_transaction <> 0",
+		Catalog:                mysqlCatalog,
 		StartingUp:             map[string]bool{"1053": true}, // server shutdown in progress (an init server)
 		CreateDatabase:         "CREATE DATABASE %s",
 		DropDatabase:           "DROP DATABASE IF EXISTS %s",
@@ -330,4 +336,63 @@ func classOf(f Family, code string) Class {
 		return c
 	}
 	return ClassOther
+}
+
+// postgresCatalog describes the objects of the current schema (search_path's
+// first), straddle's scratch databases' "public".
+var postgresCatalog = []string{
+	`SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'view' WHEN 'S' THEN 'sequence' ELSE 'table' END,
+	        CASE WHEN c.relkind = 'S' THEN '' ELSE c.relname END, CASE WHEN c.relkind = 'S' THEN c.relname ELSE '' END, ''
+	   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S')`,
+	`SELECT 'column', c.relname, a.attname,
+	        format_type(a.atttypid, a.atttypmod)
+	        || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+	        || CASE WHEN a.attgenerated = 's' THEN ' GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED'
+	                WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) ELSE '' END
+	   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+	   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+	  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped`,
+	`SELECT 'index', t.relname, i.relname,
+	        regexp_replace(pg_get_indexdef(i.oid), '^CREATE (UNIQUE )?INDEX \S+ ON \S+ ', '\1')
+	        || CASE WHEN NOT x.indisvalid THEN ' INVALID' ELSE '' END
+	   FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+	   JOIN pg_namespace n ON n.oid = t.relnamespace
+	  WHERE n.nspname = current_schema()`,
+	`SELECT 'constraint', t.relname, co.conname,
+	        pg_get_constraintdef(co.oid) || CASE WHEN NOT co.convalidated THEN ' NOT VALID' ELSE '' END
+	   FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+	  WHERE n.nspname = current_schema()`,
+	`SELECT 'trigger', t.relname, tg.tgname,
+	        regexp_replace(pg_get_triggerdef(tg.oid), '^CREATE (CONSTRAINT )?TRIGGER \S+ ((BEFORE|AFTER|INSTEAD OF) .*?) ON .*$', '\2')
+	   FROM pg_trigger tg JOIN pg_class t ON t.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+	  WHERE n.nspname = current_schema() AND NOT tg.tgisinternal`,
+	`SELECT 'function', '', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', ''
+	   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	  WHERE n.nspname = current_schema()`,
+	`SELECT 'enum', ty.typname, e.enumlabel, e.enumsortorder::text
+	   FROM pg_enum e JOIN pg_type ty ON ty.oid = e.enumtypid JOIN pg_namespace n ON n.oid = ty.typnamespace
+	  WHERE n.nspname = current_schema()`,
+}
+
+// mysqlCatalog describes the objects of the current database. Each query is on
+// its own: information_schema's collations do not mix in a UNION.
+var mysqlCatalog = []string{
+	`SELECT IF(TABLE_TYPE = 'VIEW', 'view', 'table'), TABLE_NAME, '', ''
+	   FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`,
+	`SELECT 'column', TABLE_NAME, COLUMN_NAME,
+	        CONCAT(COLUMN_TYPE, IF(IS_NULLABLE = 'NO', ' NOT NULL', ''),
+	               IF(COLUMN_DEFAULT IS NULL OR COLUMN_DEFAULT = 'NULL', '', CONCAT(' DEFAULT ', COLUMN_DEFAULT)))
+	   FROM information_schema.COLUMNS JOIN information_schema.TABLES USING (TABLE_SCHEMA, TABLE_NAME)
+	  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'`,
+	`SELECT 'index', TABLE_NAME, INDEX_NAME,
+	        CONCAT(IF(MAX(NON_UNIQUE) = 0, 'UNIQUE ', ''), '(', GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', '), ')')
+	   FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
+	  GROUP BY TABLE_NAME, INDEX_NAME`,
+	`SELECT 'constraint', TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE
+	   FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()`,
+	`SELECT 'trigger', EVENT_OBJECT_TABLE, TRIGGER_NAME, CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION)
+	   FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()`,
+	`SELECT 'function', '', ROUTINE_NAME, ROUTINE_TYPE
+	   FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()`,
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/schema"
 )
 
 // Kind is what an event is about.
@@ -73,6 +74,9 @@ type Event struct {
 	// StepStatements is the step's number of statements and SQL statement k.
 	AfterStatement int
 	StepStatements int
+	// Schema is the database's schema once a migration step applied
+	// (KindMigration); nil when it could not be read.
+	Schema schema.Snapshot
 }
 
 // Sink receives events. Implementations are safe for concurrent use.
@@ -132,6 +136,8 @@ type Migration struct {
 	SQL       string
 	Duration  time.Duration
 	Output    string // output of an external migration command that failed
+	// Schema is the schema after the step (nil when unknown).
+	Schema schema.Snapshot
 }
 
 // Recorder is a Sink that aggregates events. Safe for concurrent use; mu protects
@@ -161,7 +167,7 @@ func (r *Recorder) Record(e Event) {
 		r.migrations = append(r.migrations, Migration{
 			Engine: e.Engine, Boundary: e.Boundary, Outcome: e.Outcome, Code: e.Code,
 			Class: e.Class, Message: e.Message, Statement: e.Statement, SQL: e.SQL,
-			Duration: e.Latency, Output: e.Output,
+			Duration: e.Latency, Output: e.Output, Schema: e.Schema,
 		})
 		return
 	}

@@ -133,6 +133,24 @@ func mdRun(b *strings.Builder, run verdict.Run, opts Options) {
 		}
 		b.WriteString("\n</details>\n")
 	}
+	if n := schemaChanges(run); n > 0 {
+		b.WriteString("\n<details><summary>Schema changes per step (" + strconv.Itoa(n) + ")</summary>\n\n")
+		for _, bd := range run.Boundaries {
+			for _, c := range bd.SchemaDiff {
+				b.WriteString("- " + code(bd.String()) + " " + code(c.String()) + "\n")
+			}
+		}
+		b.WriteString("\n</details>\n")
+	}
+}
+
+// schemaChanges counts the run's schema changes.
+func schemaChanges(run verdict.Run) int {
+	n := 0
+	for _, bd := range run.Boundaries {
+		n += len(bd.SchemaDiff)
+	}
+	return n
 }
 
 // mdFailure renders one failure: "**old** `GetUser` at `expand/0002` (after the

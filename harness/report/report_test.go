@@ -17,6 +17,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/schema"
 	"github.com/straddle-dev/straddle/harness/verdict"
 )
 
@@ -205,6 +206,26 @@ func fixtures() map[string]*fixture {
 				race.Code, race.Class, race.Message = "1062", "unique", "Duplicate entry 'x' for key 'users_name'"
 				base := probe(f.fail(0, plan.Old, plan.After, "ListVenues", "1366", "invalid-value",
 					"Incorrect integer value: 'x' for column 'capacity'"), observe.Fresh)
+				// The catalog after each step: a table renamed behind a view, a
+				// column's type changed.
+				cols := func(table, amount string) []schema.Object {
+					return []schema.Object{{Kind: schema.Table, Table: table},
+						{Kind: schema.Column, Table: table, Name: "id", Detail: "bigint NOT NULL"},
+						{Kind: schema.Column, Table: table, Name: "amount", Detail: amount}}
+				}
+				for i := range es {
+					if es[i].Kind != observe.KindMigration {
+						continue
+					}
+					switch es[i].Boundary.Index {
+					case 0:
+						es[i].Schema = schema.New(cols("users", "decimal(10,2) NOT NULL"))
+					case 1:
+						es[i].Schema = schema.New(append(cols("accounts", "decimal(10,2) NOT NULL"), schema.Object{Kind: schema.View, Table: "users"}))
+					case 2, 3:
+						es[i].Schema = schema.New(append(cols("accounts", "int(11) NOT NULL"), schema.Object{Kind: schema.View, Table: "users"}))
+					}
+				}
 				return append(es, base, window,
 					probe(email(1, plan.After), observe.Fresh), probe(email(2, plan.After), observe.Fresh),
 					email(3, plan.During), typ, race)

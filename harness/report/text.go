@@ -125,6 +125,7 @@ func (p *textPrinter) run(run verdict.Run) {
 		p.line()
 		p.line("  old breaks at ", run.OldBreaksAt, " (", breakNote(run), ")")
 	}
+	p.schema(run)
 	if len(run.Notes) > 0 {
 		p.line()
 		for _, n := range run.Notes {
@@ -333,5 +334,30 @@ func (p *textPrinter) workloadErrors(wes []verdict.WorkloadError) {
 			what = "wrong result"
 		}
 		p.line("  ", string(we.Release), " ", we.Query, " on ", we.Engine, ": ", strings.TrimSpace(what), ": ", oneLine(we.Message))
+	}
+}
+
+// schemaLines caps the schema changes the text report shows per step.
+const schemaLines = 6
+
+// schema lists what each step changed in the schema, a few lines per step.
+func (p *textPrinter) schema(run verdict.Run) {
+	if schemaChanges(run) == 0 {
+		return
+	}
+	p.line()
+	p.line("  schema changes:")
+	for _, b := range run.Boundaries {
+		for i, c := range b.SchemaDiff {
+			if i == schemaLines {
+				p.line("    ", p.paint(ansiDim, "… "+plural(len(b.SchemaDiff)-schemaLines, "more change", "more changes")))
+				break
+			}
+			name := b.String()
+			if i > 0 {
+				name = strings.Repeat(" ", utf8.RuneCountInString(name))
+			}
+			p.line("    ", name, "  ", truncate(c.String(), max(textWidth-6-utf8.RuneCountInString(name), 20)))
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/schema"
 )
 
 // At says where an execution happens; workloads copy it into their events.
@@ -631,8 +632,39 @@ func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress
 			return false, fmt.Errorf("apply %s: %w", s.Boundary, failed)
 		}
 	}
+	if failed == nil {
+		ev.Schema = ap.schema(ctx)
+	}
 	cfg.Sink.Record(ev)
 	return failed == nil, nil
+}
+
+// schema reads the database's schema on the migration connection (the dialect's
+// catalog queries); nil when it cannot, which only leaves the report without a
+// schema diff.
+func (ap *applier) schema(ctx context.Context) schema.Snapshot {
+	if len(ap.dialect.Catalog) == 0 {
+		return nil
+	}
+	var objs []schema.Object
+	for _, q := range ap.dialect.Catalog {
+		rows, err := ap.conn.QueryContext(ctx, q)
+		if err != nil {
+			return nil
+		}
+		for rows.Next() {
+			var kind, table, name, detail sql.NullString
+			if err := rows.Scan(&kind, &table, &name, &detail); err != nil {
+				rows.Close()
+				return nil
+			}
+			objs = append(objs, schema.Object{Kind: schema.Kind(kind.String), Table: table.String, Name: name.String, Detail: detail.String})
+		}
+		if rows.Close() != nil || rows.Err() != nil {
+			return nil
+		}
+	}
+	return schema.New(objs)
 }
 
 // alive reports whether the server still answers on the migration connection: a

@@ -7,6 +7,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/schema"
 )
 
 // RunInput is what Decide needs about one scenario on one engine.
@@ -103,8 +104,15 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 	var violations []Violation
 	var workloadErrs []WorkloadError
 	chains := map[plan.Release]map[breakKey]chain{}
+	var snap schema.Snapshot // the schema after the previous boundary's step
 	for i, b := range bounds {
 		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
+		if m, ok := migs[b.Index]; ok && m.Schema != nil {
+			if snap != nil && b.Phase != plan.Baseline {
+				ob.SchemaDiff = schema.Diff(snap, m.Schema)
+			}
+			snap = m.Schema
+		}
 		ob.Migration = migration(migs, b, lastApplied, i == 0 && len(cells) > 0)
 		if ob.Migration.Status == MigrationFailed {
 			violations = append(violations, Violation{

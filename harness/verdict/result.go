@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/schema"
 )
 
 // Verdict is the outcome of a whole check.
@@ -115,6 +116,10 @@ type Boundary struct {
 	Step      string     `json:"step"`
 	Migration Migration  `json:"migration"`
 	Releases  Releases   `json:"releases"`
+	// SchemaDiff is what the step changed in the schema, read from the catalog
+	// before and after it (package schema); absent at the baseline and where the
+	// catalog could not be read.
+	SchemaDiff []schema.Change `json:"schema_diff,omitempty"`
 }
 
 // String renders "phase/step", or "baseline".

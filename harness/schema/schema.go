@@ -1,0 +1,237 @@
+package schema
+
+import (
+	"sort"
+	"strings"
+)
+
+// Kind is what a schema object is.
+type Kind string
+
+const (
+	Table      Kind = "table"
+	View       Kind = "view"
+	Column     Kind = "column"     // Detail: type, NOT NULL, DEFAULT, GENERATED
+	Index      Kind = "index"      // Detail: its definition, with UNIQUE and INVALID
+	Constraint Kind = "constraint" // Detail: its definition, with NOT VALID
+	Trigger    Kind = "trigger"
+	Function   Kind = "function" // Name: with its argument types
+	Enum       Kind = "enum"     // Table: the type; Name: a label; Detail: its position
+	Sequence   Kind = "sequence"
+)
+
+// kindRank orders changes for a reader: tables and views first, then what is
+// in them, then objects of their own.
+var kindRank = map[Kind]int{Table: 0, View: 1, Column: 2, Index: 3, Constraint: 4, Trigger: 5, Function: 6, Enum: 7, Sequence: 8}
+
+// Object is one object of a schema. Table is the table (or type) it belongs to,
+// "" for objects of their own (functions, sequences).
+type Object struct {
+	Kind   Kind   `json:"kind"`
+	Table  string `json:"table,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// key identifies an object across states.
+func (o Object) key() string { return string(o.Kind) + "\x00" + o.Table + "\x00" + o.Name }
+
+// Path renders the object's name: "users.email", "users", "mood.'happy'".
+func (o Object) Path() string {
+	switch {
+	case o.Kind == Enum:
+		return o.Table + " '" + o.Name + "'"
+	case o.Table == "":
+		return o.Name
+	case o.Name == "":
+		return o.Table
+	}
+	return o.Table + "." + o.Name
+}
+
+// Snapshot is a schema at one state: its objects, sorted.
+type Snapshot []Object
+
+// New sorts objs into a Snapshot (the catalog rows in any order).
+func New(objs []Object) Snapshot {
+	s := append(Snapshot(nil), objs...)
+	for i := range s {
+		s[i].Detail = strings.Join(strings.Fields(s[i].Detail), " ")
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i].key() < s[j].key() })
+	return s
+}
+
+// Op is how a step changed an object.
+type Op string
+
+const (
+	Added   Op = "added"
+	Dropped Op = "dropped"
+	Changed Op = "changed"
+	Renamed Op = "renamed"
+)
+
+// Change is one difference between two snapshots. For Changed, Before is the
+// object's detail before; for Renamed, Before is its name before.
+type Change struct {
+	Op     Op     `json:"op"`
+	Object Object `json:"object"`
+	Before string `json:"before,omitempty"`
+}
+
+// String renders the change in one line: "+ column users.email varchar(200)",
+// "~ column users.amount: numeric(10,2) NOT NULL → integer NOT NULL",
+// "→ column users.name renamed to full_name".
+func (c Change) String() string {
+	o := c.Object
+	head := string(o.Kind) + " " + o.Path()
+	switch c.Op {
+	case Added:
+		return strings.TrimSpace("+ " + head + " " + o.Detail)
+	case Dropped:
+		return "- " + head
+	case Renamed:
+		if o.Kind == Table {
+			return "→ table " + c.Before + " renamed to " + o.Table
+		}
+		old := o
+		old.Name = c.Before
+		return "→ " + string(o.Kind) + " " + old.Path() + " renamed to " + o.Name
+	}
+	return "~ " + head + ": " + c.Before + " → " + o.Detail
+}
+
+// Diff returns what changed from a to b: objects added, dropped, changed (same
+// kind, table and name, another detail) and renamed (one object dropped and one
+// added of the same kind, in the same table, with the same detail: a column or
+// an index renamed in place), in a stable order.
+func Diff(a, b Snapshot) []Change {
+	before := map[string]Object{}
+	for _, o := range a {
+		before[o.key()] = o
+	}
+	after := map[string]Object{}
+	for _, o := range b {
+		after[o.key()] = o
+	}
+	var added, dropped, out []Change
+	for _, o := range b {
+		p, ok := before[o.key()]
+		switch {
+		case !ok:
+			added = append(added, Change{Op: Added, Object: o})
+		case p.Detail != o.Detail:
+			out = append(out, Change{Op: Changed, Object: o, Before: p.Detail})
+		}
+	}
+	for _, o := range a {
+		if _, ok := after[o.key()]; !ok {
+			dropped = append(dropped, Change{Op: Dropped, Object: o})
+		}
+	}
+	// A table renamed (ALTER TABLE … RENAME TO): the one table dropped and the
+	// one added, with the same columns. Its columns, indexes and the rest moved
+	// with it and are not listed again.
+	if t := tableRename(a, b, added, dropped); t != nil {
+		out = append(out, *t)
+		moved := func(c Change, table string) bool {
+			return c.Object.Kind != Table && c.Object.Table == table
+		}
+		var keepA, keepD []Change
+		for _, c := range added {
+			if c.Object.Kind == Table && c.Object.Table == t.Object.Table || moved(c, t.Object.Table) {
+				continue
+			}
+			keepA = append(keepA, c)
+		}
+		for _, c := range dropped {
+			if c.Object.Kind == Table && c.Object.Table == t.Before || moved(c, t.Before) {
+				continue
+			}
+			keepD = append(keepD, c)
+		}
+		added, dropped = keepA, keepD
+	}
+	// A rename is the one drop and the one add of a kind in a table, alike but
+	// for the name.
+	group := func(c Change) string { return string(c.Object.Kind) + "\x00" + c.Object.Table }
+	count := func(cs []Change) map[string]int {
+		m := map[string]int{}
+		for _, c := range cs {
+			m[group(c)]++
+		}
+		return m
+	}
+	na, nd := count(added), count(dropped)
+	renamedFrom := map[string]string{}
+	for _, d := range dropped {
+		g := group(d)
+		if na[g] != 1 || nd[g] != 1 || d.Object.Kind == Table {
+			continue
+		}
+		for _, a := range added {
+			if group(a) == g && a.Object.Detail == d.Object.Detail {
+				renamedFrom[a.Object.key()] = d.Object.Name
+			}
+		}
+	}
+	renamedTo := map[string]bool{}
+	for _, a := range added {
+		if from, ok := renamedFrom[a.Object.key()]; ok {
+			out = append(out, Change{Op: Renamed, Object: a.Object, Before: from})
+			renamedTo[group(a)+"\x00"+from] = true
+			continue
+		}
+		out = append(out, a)
+	}
+	for _, d := range dropped {
+		if !renamedTo[group(d)+"\x00"+d.Object.Name] {
+			out = append(out, d)
+		}
+	}
+	order := map[Op]int{Dropped: 0, Renamed: 1, Changed: 2, Added: 3}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Object, out[j].Object
+		if kindRank[a.Kind] != kindRank[b.Kind] {
+			return kindRank[a.Kind] < kindRank[b.Kind]
+		}
+		if a.key() != b.key() {
+			return a.key() < b.key()
+		}
+		return order[out[i].Op] < order[out[j].Op]
+	})
+	return out
+}
+
+// tableRename finds the one table dropped and the one added whose columns are
+// the same, by name and detail; nil when there is no such pair.
+func tableRename(a, b Snapshot, added, dropped []Change) *Change {
+	var addT, dropT []string
+	for _, c := range added {
+		if c.Object.Kind == Table {
+			addT = append(addT, c.Object.Table)
+		}
+	}
+	for _, c := range dropped {
+		if c.Object.Kind == Table {
+			dropT = append(dropT, c.Object.Table)
+		}
+	}
+	if len(addT) != 1 || len(dropT) != 1 {
+		return nil
+	}
+	cols := func(s Snapshot, table string) string {
+		var out []string
+		for _, o := range s {
+			if o.Kind == Column && o.Table == table {
+				out = append(out, o.Name+" "+o.Detail)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	if cols(a, dropT[0]) != cols(b, addT[0]) {
+		return nil
+	}
+	return &Change{Op: Renamed, Object: Object{Kind: Table, Table: addT[0]}, Before: dropT[0]}
+}
