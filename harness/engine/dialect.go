@@ -1,11 +1,15 @@
 package engine
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/straddle-dev/straddle/harness/schema"
 )
 
 // Class is a normalized error class, the same name on every family
@@ -354,13 +358,28 @@ var postgresCatalog = []string{
 	   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 	  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped`,
 	`SELECT 'index', t.relname, i.relname,
-	        regexp_replace(pg_get_indexdef(i.oid), '^CREATE (UNIQUE )?INDEX \S+ ON \S+ ', '\1')
+	        CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END
+	        || '(' || COALESCE((SELECT string_agg(a.attname, ', ' ORDER BY k.n)
+	                              FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+	                              JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum), '') || ')'
+	        || CASE WHEN x.indexprs IS NOT NULL THEN ' ' || pg_get_expr(x.indexprs, x.indrelid) ELSE '' END
+	        || CASE WHEN x.indpred IS NOT NULL THEN ' WHERE ' || pg_get_expr(x.indpred, x.indrelid) ELSE '' END
 	        || CASE WHEN NOT x.indisvalid THEN ' INVALID' ELSE '' END
 	   FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
 	   JOIN pg_namespace n ON n.oid = t.relnamespace
 	  WHERE n.nspname = current_schema()`,
 	`SELECT 'constraint', t.relname, co.conname,
-	        pg_get_constraintdef(co.oid) || CASE WHEN NOT co.convalidated THEN ' NOT VALID' ELSE '' END
+	        CASE co.contype
+	          WHEN 'p' THEN 'PRIMARY KEY'
+	          WHEN 'u' THEN 'UNIQUE'
+	          WHEN 'f' THEN 'FOREIGN KEY REFERENCES ' || co.confrelid::regclass::text
+	          ELSE pg_get_constraintdef(co.oid) END
+	        || CASE WHEN co.contype IN ('p', 'u', 'f') THEN
+	             ' (' || COALESCE((SELECT string_agg(a.attname, ', ' ORDER BY k.n)
+	                                 FROM unnest(co.conkey) WITH ORDINALITY k(attnum, n)
+	                                 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum), '') || ')'
+	           ELSE '' END
+	        || CASE WHEN NOT co.convalidated THEN ' NOT VALID' ELSE '' END
 	   FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
 	  WHERE n.nspname = current_schema()`,
 	`SELECT 'trigger', t.relname, tg.tgname,
@@ -383,8 +402,7 @@ var mysqlCatalog = []string{
 	`SELECT 'column', TABLE_NAME, COLUMN_NAME,
 	        CONCAT(COLUMN_TYPE, IF(IS_NULLABLE = 'NO', ' NOT NULL', ''),
 	               IF(COLUMN_DEFAULT IS NULL OR COLUMN_DEFAULT = 'NULL', '', CONCAT(' DEFAULT ', COLUMN_DEFAULT)))
-	   FROM information_schema.COLUMNS JOIN information_schema.TABLES USING (TABLE_SCHEMA, TABLE_NAME)
-	  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'`,
+	   FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()`,
 	`SELECT 'index', TABLE_NAME, INDEX_NAME,
 	        CONCAT(IF(MAX(NON_UNIQUE) = 0, 'UNIQUE ', ''), '(', GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', '), ')')
 	   FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
@@ -395,4 +413,50 @@ var mysqlCatalog = []string{
 	   FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()`,
 	`SELECT 'function', '', ROUTINE_NAME, ROUTINE_TYPE
 	   FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()`,
+}
+
+// Queryer runs a query: a *sql.DB, *sql.Conn or *sql.Tx.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// ReadSchema reads the current database's schema through q with the dialect's
+// Catalog queries. A dialect without them returns nil.
+func (d *Dialect) ReadSchema(ctx context.Context, q Queryer) (schema.Snapshot, error) {
+	if len(d.Catalog) == 0 {
+		return nil, nil
+	}
+	var objs []schema.Object
+	for _, c := range d.Catalog {
+		rows, err := q.QueryContext(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("read the schema: %w", err)
+		}
+		for rows.Next() {
+			var kind, table, name, detail sql.NullString
+			if err := rows.Scan(&kind, &table, &name, &detail); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read the schema: %w", err)
+			}
+			objs = append(objs, schema.Object{Kind: schema.Kind(kind.String), Table: table.String, Name: name.String, Detail: detail.String})
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("read the schema: %w", err)
+		}
+	}
+	// A view's columns are the view's business (some catalogs list them with
+	// the tables'): the view itself is listed.
+	views := map[string]bool{}
+	for _, o := range objs {
+		if o.Kind == schema.View {
+			views[o.Table] = true
+		}
+	}
+	kept := objs[:0]
+	for _, o := range objs {
+		if o.Kind != schema.Column || !views[o.Table] {
+			kept = append(kept, o)
+		}
+	}
+	return schema.New(kept), nil
 }

@@ -639,32 +639,14 @@ func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress
 	return failed == nil, nil
 }
 
-// schema reads the database's schema on the migration connection (the dialect's
-// catalog queries); nil when it cannot, which only leaves the report without a
-// schema diff.
+// schema reads the database's schema on the migration connection; nil when it
+// cannot, which only leaves the report without a schema diff.
 func (ap *applier) schema(ctx context.Context) schema.Snapshot {
-	if len(ap.dialect.Catalog) == 0 {
+	s, err := ap.dialect.ReadSchema(ctx, ap.conn)
+	if err != nil {
 		return nil
 	}
-	var objs []schema.Object
-	for _, q := range ap.dialect.Catalog {
-		rows, err := ap.conn.QueryContext(ctx, q)
-		if err != nil {
-			return nil
-		}
-		for rows.Next() {
-			var kind, table, name, detail sql.NullString
-			if err := rows.Scan(&kind, &table, &name, &detail); err != nil {
-				rows.Close()
-				return nil
-			}
-			objs = append(objs, schema.Object{Kind: schema.Kind(kind.String), Table: table.String, Name: name.String, Detail: detail.String})
-		}
-		if rows.Close() != nil || rows.Err() != nil {
-			return nil
-		}
-	}
-	return schema.New(objs)
+	return s
 }
 
 // alive reports whether the server still answers on the migration connection: a
