@@ -25,13 +25,13 @@ func Markdown(w io.Writer, r *verdict.Result, opts Options) error {
 	b.WriteString(capitalize(summary(r)) + ".\n")
 	for _, run := range r.Runs {
 		b.WriteString("\n")
-		mdRun(&b, run, opts)
+		mdRun(&b, run, r.Violations, opts)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func mdRun(b *strings.Builder, run verdict.Run, opts Options) {
+func mdRun(b *strings.Builder, run verdict.Run, all []verdict.Violation, opts Options) {
 	b.WriteString("### ")
 	if run.Scenario != "" {
 		b.WriteString(mdText(run.Scenario) + " on ")
@@ -124,6 +124,12 @@ func mdRun(b *strings.Builder, run verdict.Run, opts Options) {
 		b.WriteString("\n**Violations**\n\n")
 		for _, v := range violations {
 			b.WriteString("- " + v + "\n")
+		}
+	}
+	if whys := mdWhy(run, all); len(whys) > 0 {
+		b.WriteString("\n**Why, and the safe way**\n\n")
+		for _, w := range whys {
+			b.WriteString("- " + w + "\n")
 		}
 	}
 	if len(infos) > 0 {
@@ -262,4 +268,28 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// mdWhy lists, once per step and cause, what a step changed that broke queries
+// and the safe way to make that change (verdict.Explanation).
+func mdWhy(run verdict.Run, vs []verdict.Violation) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range vs {
+		e := v.Explain
+		if v.Engine != run.Engine || v.Scenario != run.Scenario || e == nil || e.Cause == "" {
+			continue
+		}
+		k := v.Boundary() + "\x00" + e.Cause
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		s := code(v.Boundary()) + ": " + mdText(e.Cause) + ". Fix (" + mdText(e.Pattern) + "): " + mdText(e.Recipe)
+		if e.Example != "" {
+			s += " — see " + code(e.Example)
+		}
+		out = append(out, s)
+	}
+	return out
 }

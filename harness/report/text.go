@@ -2,6 +2,7 @@ package report
 
 import (
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -66,6 +67,7 @@ func Text(w io.Writer, r *verdict.Result, opts Options) error {
 	p := &textPrinter{opts: opts, color: opts.Color}
 	for _, run := range r.Runs {
 		p.run(run)
+		p.explain(run, r.Violations)
 		p.line()
 	}
 	v := string(r.Verdict)
@@ -360,4 +362,97 @@ func (p *textPrinter) schema(run verdict.Run) {
 			p.line("    ", name, "  ", truncate(c.String(), max(textWidth-6-utf8.RuneCountInString(name), 20)))
 		}
 	}
+}
+
+// explain says, for each change of a step that broke queries, which queries,
+// and the safe way to make that change (verdict.Explanation); and which
+// violations no change of their step explains.
+func (p *textPrinter) explain(run verdict.Run, vs []verdict.Violation) {
+	type group struct {
+		where   string
+		e       *verdict.Explanation
+		queries []string
+	}
+	var groups []*group
+	find := map[string]*group{}
+	var unexplained []string
+	for _, v := range vs {
+		if v.Engine != run.Engine || v.Scenario != run.Scenario || v.Explain == nil {
+			continue
+		}
+		where := v.Boundary()
+		q := string(v.Release) + " " + v.Query
+		if v.Explain.Cause == "" {
+			unexplained = append(unexplained, q+" at "+where)
+			continue
+		}
+		k := where + "\x00" + v.Explain.Cause
+		g := find[k]
+		if g == nil {
+			g = &group{where: where, e: v.Explain}
+			find[k] = g
+			groups = append(groups, g)
+		}
+		if v.Query != "" && !slices.Contains(g.queries, q) {
+			g.queries = append(g.queries, q)
+		}
+	}
+	if len(groups) == 0 && len(unexplained) == 0 {
+		return
+	}
+	p.line()
+	p.line("  why:")
+	width := textWidth - 8
+	for _, g := range groups {
+		for i, l := range wrap(g.where+": "+g.e.Cause, textWidth-6) {
+			if i == 0 {
+				p.line("    ", l)
+			} else {
+				p.line("      ", l)
+			}
+		}
+		if len(g.queries) > 0 {
+			p.line("      broke ", truncate(strings.Join(g.queries, ", "), width-6))
+		}
+		for i, l := range wrap("fix ("+g.e.Pattern+"): "+g.e.Recipe, width) {
+			if i == 0 {
+				p.line("      ", l)
+			} else {
+				p.line("        ", l)
+			}
+		}
+		if g.e.Example != "" {
+			p.line("      see ", g.e.Example)
+		}
+	}
+	if len(unexplained) > 0 {
+		for i, l := range wrap("no change of its step explains "+strings.Join(unexplained, ", "), textWidth-6) {
+			if i == 0 {
+				p.line("    ", l)
+			} else {
+				p.line("      ", l)
+			}
+		}
+	}
+}
+
+// wrap breaks s into lines of at most w runes at spaces.
+func wrap(s string, w int) []string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > w {
+			out = append(out, line)
+			line = word
+			continue
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
 }

@@ -235,3 +235,25 @@ func tableRename(a, b Snapshot, added, dropped []Change) *Change {
 	}
 	return &Change{Op: Renamed, Object: Object{Kind: Table, Table: addT[0]}, Before: dropT[0]}
 }
+
+// Describe says what the change did in words: "column users.name renamed to
+// full_name", "column users.email varchar(200) added", "index users.i dropped",
+// "column users.amount changed from numeric(10,2) to integer".
+func (c Change) Describe() string {
+	o := c.Object
+	head := string(o.Kind) + " " + o.Path()
+	switch c.Op {
+	case Added:
+		return strings.TrimSpace(head+" "+o.Detail) + " added"
+	case Dropped:
+		return head + " dropped"
+	case Renamed:
+		if o.Kind == Table {
+			return "table " + c.Before + " renamed to " + o.Table
+		}
+		old := o
+		old.Name = c.Before
+		return string(o.Kind) + " " + old.Path() + " renamed to " + o.Name
+	}
+	return head + " changed from " + c.Before + " to " + o.Detail
+}

@@ -107,19 +107,23 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 	var snap schema.Snapshot // the schema after the previous boundary's step
 	for i, b := range bounds {
 		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
+		read := false // the catalog was read before and after the step
 		if m, ok := migs[b.Index]; ok && m.Schema != nil {
 			if snap != nil && b.Phase != plan.Baseline {
 				ob.SchemaDiff = schema.Diff(snap, m.Schema)
+				read = true
 			}
 			snap = m.Schema
 		}
 		ob.Migration = migration(migs, b, lastApplied, i == 0 && len(cells) > 0)
 		if ob.Migration.Status == MigrationFailed {
-			violations = append(violations, Violation{
+			v := Violation{
 				Engine: in.Engine, Phase: b.Phase, Step: b.Step, Code: ob.Migration.Code,
 				Kind: KindMigration, Scenario: in.Scenario, Class: ob.Migration.Class,
 				Message: ob.Migration.Message, Statement: ob.Migration.Statement,
-			})
+			}
+			v.Explain = explain(v, nil, false)
+			violations = append(violations, v)
 		}
 		// A Before observation saw the schema of the previous boundary.
 		prev := b
@@ -133,7 +137,10 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 			}
 			chains[rel] = attribute(&c, b, chains[rel])
 			ob.Releases = append(ob.Releases, c)
-			violations = append(violations, cellViolations(in, b, c)...)
+			for _, v := range cellViolations(in, b, c) {
+				v.Explain = explain(v, ob.SchemaDiff, read)
+				violations = append(violations, v)
+			}
 			if rel == plan.Old && run.OldBreaksAt == "" && breaksOld(c) {
 				run.OldBreaksAt = b.String()
 			}

@@ -281,7 +281,10 @@ func TestDecide(t *testing.T) {
 			migFail(bMig, 2, "23502", "not-null", `column "full_name" of relation "users" contains null values`))...)},
 		wantVerdict: Incompatible,
 		wantViol: []Violation{{Engine: pg, Phase: plan.Migrate, Step: "0004_backfill", Code: "23502", Kind: KindMigration,
-			Scenario: "rename", Class: "not-null", Message: `column "full_name" of relation "users" contains null values`, Statement: 2}},
+			Scenario: "rename", Class: "not-null", Message: `column "full_name" of relation "users" contains null values`, Statement: 2,
+			Explain: &Explanation{Cause: "statement 2 of the step failed on the rows already in the table", Pattern: "3. Add NOT NULL column",
+				Recipe:  "add the column nullable or with a default in expand, backfill in migrate, and make it NOT NULL in contract",
+				Example: "scenarios/cookbook/add_column_not_null_default.txtar"}}},
 		wantGrid: []string{
 			healthyGrid[0], healthyGrid[1], healthyGrid[2],
 			"migrate/0004_backfill failed | old: pass R | new: skip(no-executions) R",

@@ -372,6 +372,10 @@ type Violation struct {
 	Session        string `json:"session,omitempty"`
 	AfterStatement int    `json:"after_statement,omitempty"`
 	Timing         bool   `json:"timing,omitempty"`
+	// Explain says which change of the step caused it and the safe way to make
+	// that change; nil without a schema diff, and with an empty Cause when no
+	// change of the step explains it.
+	Explain *Explanation `json:"explain,omitempty"`
 }
 
 // Boundary renders "phase/step", or "baseline".

@@ -1,0 +1,235 @@
+package verdict
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/schema"
+)
+
+// Explanation says why a violation happened, from the failure and what the step
+// changed in the schema, and the safe way to make that change: a recipe of
+// shared/patterns.md, with the cookbook scenario that shows it. Cause is "" when
+// no change of the step explains the failure: straddle says so rather than guess.
+type Explanation struct {
+	// Cause is the schema change that broke the query: "column users.name
+	// renamed to full_name".
+	Cause string `json:"cause,omitempty"`
+	// Pattern names the change of patterns.md ("4. Rename column").
+	Pattern string `json:"pattern,omitempty"`
+	// Recipe is the safe way, in a sentence or two.
+	Recipe string `json:"recipe,omitempty"`
+	// Example is the cookbook scenario that shows the recipe (or the break).
+	Example string `json:"example,omitempty"`
+}
+
+// recipe is one entry of the explanation table: which failures and schema
+// changes it explains, and what to do.
+type recipe struct {
+	// classes the violation may have ("" matches a failure of another kind by
+	// kind and code below); codes match Kind "result" codes and stalls.
+	classes []string
+	kind    Kind
+	codes   []string
+	// change is the schema change that explains it.
+	op      schema.Op
+	object  schema.Kind
+	detail  string // a substring the changed object's detail must have
+	pattern string
+	recipe  string
+	example string
+}
+
+// recipes is the explanation table, most specific first. Its patterns are those
+// of shared/patterns.md; a new pattern is one more entry.
+var recipes = []recipe{
+	{classes: []string{"undefined-column"}, op: schema.Renamed, object: schema.Column,
+		pattern: "4. Rename column",
+		recipe:  "expand: add the new column and triggers that keep both columns in sync; migrate: backfill, and move the new release to the new column; contract: drop the triggers and the old column once no release reads it",
+		example: "scenarios/cookbook/rename_column_triggers.txtar"},
+	{classes: []string{"undefined-column"}, op: schema.Dropped, object: schema.Column,
+		pattern: "5. Drop column",
+		recipe:  "stop reading and writing the column in one release, then drop it in a contract step of the next: old code still names it until it is gone",
+		example: "scenarios/cookbook/drop_column_contract.txtar"},
+	{kind: KindResult, codes: []string{"columns"}, op: schema.Dropped, object: schema.Column,
+		pattern: "5. Drop column",
+		recipe:  "drop a column only in contract, after no running release reads it (SELECT * included: name the columns)",
+		example: "scenarios/cookbook/drop_column_contract.txtar"},
+	{classes: []string{"undefined-table"}, op: schema.Renamed, object: schema.Table,
+		pattern: "7. Rename table",
+		recipe:  "rename the table and create a view under the old name in the same transaction (PostgreSQL), or create the new table and write to both (MySQL); drop the view or the old table in contract",
+		example: "scenarios/cookbook/rename_table_view.txtar"},
+	{classes: []string{"undefined-table"}, op: schema.Dropped, object: schema.Table,
+		pattern: "20. Drop table",
+		recipe:  "drop a table only in contract, after no running release uses it",
+		example: "scenarios/cookbook/drop_column_contract.txtar"},
+	{classes: []string{"not-null"}, op: schema.Added, object: schema.Column, detail: "NOT NULL",
+		pattern: "3. Add NOT NULL column",
+		recipe:  "add the column nullable or with a default in expand, backfill in migrate, and make it NOT NULL in contract once every writer sets it",
+		example: "scenarios/cookbook/add_column_not_null_default.txtar"},
+	{classes: []string{"not-null"}, op: schema.Changed, object: schema.Column, detail: "NOT NULL",
+		pattern: "3. Add NOT NULL column",
+		recipe:  "make a column NOT NULL only in contract, once every release that writes the table sets it (a trigger or a default covers old writers)",
+		example: "scenarios/cookbook/add_column_not_null_default.txtar"},
+	{classes: []string{"stale-plan"}, op: schema.Added, object: schema.Column,
+		pattern: "1. Add nullable column (Evidence: stale prepared statements)",
+		recipe:  "name the columns a query reads instead of SELECT *: a statement prepared before ADD COLUMN cannot run after it on PostgreSQL (or have the driver re-prepare on 0A000)",
+		example: "scenarios/cookbook/prepared_select_star_sessions.txtar"},
+	{classes: []string{"stale-plan"}, op: schema.Dropped, object: schema.Column,
+		pattern: "5. Drop column",
+		recipe:  "drop a column only in contract, after no running release reads it; a statement prepared over it (SELECT *) cannot run after the drop on PostgreSQL",
+		example: "scenarios/cookbook/drop_column_contract.txtar"},
+	{classes: []string{"stale-plan"}, op: schema.Changed, object: schema.Column,
+		pattern: "6. Change column type",
+		recipe:  "add a column of the new type with a sync trigger in expand, backfill in migrate, switch readers, and drop the old column in contract",
+		example: ""},
+	{classes: []string{"column-count"}, op: schema.Added, object: schema.Column,
+		pattern: "1. Add nullable column (positional INSERT)",
+		recipe:  "name the columns in every INSERT; an INSERT without a column list breaks on any ADD COLUMN",
+		example: "scenarios/cookbook/add_column_positional_insert.txtar"},
+	{kind: KindResult, codes: []string{"type"}, op: schema.Changed, object: schema.Column,
+		pattern: "6. Change column type",
+		recipe:  "add a column of the new type with a sync trigger in expand, backfill in migrate, move readers to it, and drop the old column in contract; only widening (longer varchar, larger numeric precision) is safe in place",
+		example: "scenarios/cookbook/result_type_narrowed.txtar"},
+	{classes: []string{"invalid-value", "out-of-range"}, op: schema.Changed, object: schema.Column,
+		pattern: "6. Change column type",
+		recipe:  "a narrower type rejects what old writers send: change types with a new column and a sync trigger, and narrow only in contract once the data is verified",
+		example: "scenarios/cookbook/result_type_narrowed.txtar"},
+	{classes: []string{"invalid-value"}, op: schema.Renamed, object: schema.Enum,
+		pattern: "15. Enum: remove / rename value",
+		recipe:  "add the new label in expand, move rows and writers to it in migrate, and stop accepting the old one only in contract: newly started instances parse the old label and fail",
+		example: "scenarios/cookbook/rename_enum_value_naive.txtar"},
+	{classes: []string{"invalid-value"}, op: schema.Dropped, object: schema.Enum,
+		pattern: "15. Enum: remove / rename value",
+		recipe:  "remove an enum label only in contract, after no release writes or names it",
+		example: "scenarios/cookbook/rename_enum_value_naive.txtar"},
+	{classes: []string{"unique"}, op: schema.Added, object: schema.Index, detail: "UNIQUE",
+		pattern: "10. Add unique constraint",
+		recipe:  "make sure every running release writes unique values first (dedupe, then a unique index built concurrently), and add the constraint when the old release no longer writes duplicates",
+		example: ""},
+	{classes: []string{"unique"}, op: schema.Added, object: schema.Constraint,
+		pattern: "10. Add unique constraint",
+		recipe:  "make sure every running release writes unique values first, then add the constraint",
+		example: ""},
+	{classes: []string{"foreign-key"}, op: schema.Added, object: schema.Constraint,
+		pattern: "11. Add foreign key",
+		recipe:  "add the foreign key NOT VALID (PostgreSQL) once every writer keeps it, then VALIDATE it in a later step; old writers that insert orphans break on a validated key",
+		example: ""},
+	{classes: []string{"check"}, op: schema.Added, object: schema.Constraint,
+		pattern: "12. Add check constraint",
+		recipe:  "add the CHECK NOT VALID (PostgreSQL) once every writer keeps it, then validate it; old writers break on a CHECK they do not know",
+		example: ""},
+	{kind: KindStall, op: schema.Added, object: schema.Index,
+		pattern: "9. Add index",
+		recipe:  "build indexes without blocking writes: CREATE INDEX CONCURRENTLY (PostgreSQL, outside a transaction) or ALGORITHM=INPLACE, LOCK=NONE (MySQL/MariaDB)",
+		example: "scenarios/cookbook/lock_create_index_concurrently.txtar"},
+	{kind: KindStall, op: schema.Added, object: schema.Column,
+		pattern: "Cross-cutting: lock timeouts",
+		recipe:  "set a short lock_timeout on the migration and retry, so that a step waiting behind a long query does not queue every other query behind it",
+		example: "scenarios/cookbook/lock_alter_behind_long_query.txtar"},
+}
+
+// migrationRecipes explain a step that failed on the rows already there, by the
+// class of its error.
+var migrationRecipes = map[string]recipe{
+	"not-null": {pattern: "3. Add NOT NULL column",
+		recipe:  "add the column nullable or with a default in expand, backfill in migrate, and make it NOT NULL in contract",
+		example: "scenarios/cookbook/add_column_not_null_default.txtar"},
+	"unique": {pattern: "10. Add unique constraint",
+		recipe: "dedupe the rows and make every running release write unique values before the unique index or constraint"},
+	"foreign-key": {pattern: "11. Add foreign key",
+		recipe: "add the foreign key NOT VALID, fix the orphans, then VALIDATE it in a later step"},
+	"check": {pattern: "12. Add check constraint",
+		recipe: "add the CHECK NOT VALID, fix the rows that break it, then VALIDATE it in a later step"},
+}
+
+// explain explains v with the schema changes of its boundary (changed: the
+// catalog was read on both sides of the step); nil when there is nothing to go
+// on, an empty Explanation when nothing explains it.
+func explain(v Violation, diff []schema.Change, read bool) *Explanation {
+	if v.Kind == KindMigration {
+		r, ok := migrationRecipes[v.Class]
+		if !ok {
+			return nil
+		}
+		cause := "the step failed on the rows already in the table"
+		if v.Statement > 0 {
+			cause = fmt.Sprintf("statement %d of the step failed on the rows already in the table", v.Statement)
+		}
+		return &Explanation{Cause: cause, Pattern: r.pattern, Recipe: r.recipe, Example: r.example}
+	}
+	if !read {
+		return nil
+	}
+	if v.Kind == KindResult && v.Code == "value" && len(diff) == 0 {
+		return &Explanation{Cause: "the step rewrote data the release reads, without changing the schema",
+			Pattern: "6. Change column type (values)",
+			Recipe:  "write the new values to a new column (expand), backfill it (migrate), move readers to it, and drop the old column in contract: never rewrite a column in place under its readers",
+			Example: "scenarios/cookbook/result_value_rewritten.txtar"}
+	}
+	for _, r := range recipes {
+		if !r.matches(v) {
+			continue
+		}
+		for _, c := range diff {
+			if c.Op != r.op || c.Object.Kind != r.object || !strings.Contains(c.Object.Detail, r.detail) {
+				continue
+			}
+			if !mentions(v, c) {
+				continue
+			}
+			return &Explanation{Cause: c.Describe() + " by this step", Pattern: r.pattern, Recipe: r.recipe, Example: r.example}
+		}
+	}
+	if v.Release == plan.New && (v.Class == "undefined-column" || v.Class == "undefined-table") {
+		return &Explanation{Cause: "the new release names an object that no step up to here creates",
+			Pattern: "Phases: expand before the new release",
+			Recipe:  "create what the new release needs in an expand step: it is required from the end of expand on",
+			Example: "scenarios/cookbook/add_column_contract_too_late.txtar"}
+	}
+	return &Explanation{}
+}
+
+func (r recipe) matches(v Violation) bool {
+	switch {
+	case len(r.classes) > 0:
+		for _, c := range r.classes {
+			if v.Class == c {
+				return true
+			}
+		}
+		return false
+	case r.kind == KindResult:
+		if v.Kind != KindResult {
+			return false
+		}
+		for _, c := range r.codes {
+			if v.Code == c {
+				return true
+			}
+		}
+		return false
+	}
+	return v.Kind == r.kind
+}
+
+// mentions reports whether the failure names the changed object (its message
+// names the column, table or label), or cannot (a result or a stall, which
+// names no object: any change of the right kind in the step explains it).
+func mentions(v Violation, c schema.Change) bool {
+	if v.Kind == KindResult || v.Kind == KindStall || v.Class == "stale-plan" || v.Class == "column-count" {
+		return true
+	}
+	msg := strings.ToLower(v.Message)
+	names := []string{c.Object.Name, c.Object.Table, c.Before}
+	if c.Object.Kind == schema.Table {
+		names = []string{c.Before, c.Object.Table}
+	}
+	for _, n := range names {
+		if n != "" && strings.Contains(msg, strings.ToLower(n)) {
+			return true
+		}
+	}
+	return false
+}
