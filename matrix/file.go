@@ -31,7 +31,8 @@ import (
 //	costs:                             # measured seconds per cell, first match wins
 //	  scenario/load_*: 20
 //
-// Paths are relative to the file's directory.
+// Paths are relative to the file's directory; $VAR and ${VAR} in them are
+// replaced by the environment's values (a CI workspace, a checkout directory).
 type File struct {
 	Engines   []string  `yaml:"engines"`
 	Scenarios []string  `yaml:"scenarios"`
@@ -78,6 +79,7 @@ func Load(path string) (*File, []Cost, error) {
 	}
 	dir := filepath.Dir(path)
 	rel := func(p string) string {
+		p = os.ExpandEnv(p)
 		if p == "" || filepath.IsAbs(p) || strings.HasPrefix(p, "git:") {
 			return p
 		}

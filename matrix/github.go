@@ -42,7 +42,7 @@ func (m *Matrix) GitHubMatrix(shards int) GitHub {
 			continue
 		}
 		var engines []string
-		for _, sp := range EnginesOf(cells) {
+		for _, sp := range m.EnginesOf(cells) {
 			engines = append(engines, sp.String())
 		}
 		s := Shard{Index: i + 1, Count: shards}.String()

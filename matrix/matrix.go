@@ -26,6 +26,9 @@ type Project struct {
 	OldCmd     string `yaml:"old-cmd"`
 	NewCmd     string `yaml:"new-cmd"`
 	Baseline   string `yaml:"baseline"`
+	// NoDuring runs the workloads only between steps (check --no-during): the
+	// report is then the same from run to run.
+	NoDuring bool `yaml:"no-during"`
 	// Cost is the measured or estimated seconds one engine takes; 0 means estimate.
 	Cost float64 `yaml:"cost"`
 }
@@ -168,20 +171,23 @@ func TotalCost(cells []Cell) float64 {
 	return t
 }
 
-// EnginesOf lists the distinct engines of cells, in first-seen order.
-func EnginesOf(cells []Cell) []engine.Spec {
-	var out []engine.Spec
-	seen := map[string]bool{}
+// EnginesOf lists the distinct engines of cells, in the matrix's engine order.
+func (m *Matrix) EnginesOf(cells []Cell) []engine.Spec {
+	has := map[string]bool{}
 	for _, c := range cells {
-		if !seen[c.Engine.String()] {
-			seen[c.Engine.String()] = true
-			out = append(out, c.Engine)
+		has[c.Engine.String()] = true
+	}
+	var out []engine.Spec
+	for _, sp := range m.Engines {
+		if has[sp.String()] {
+			out = append(out, sp)
 		}
 	}
 	return out
 }
 
-// ParseEngines parses --engine values once, at the edge. A value is a list
+// ParseEngines parses --engine values once, at the edge; its errors wrap
+// engine.ErrBadSpec. A value is a list
 // separated by commas; a bare version continues the flavor before it, so
 // "postgres:13,15,17" is three engines and "postgres,mariadb:10.5,10.11" three.
 func ParseEngines(values []string) ([]engine.Spec, error) {
@@ -200,7 +206,7 @@ func ParseEngines(values []string) ([]engine.Spec, error) {
 			}
 			sp, err := engine.ParseSpec(text)
 			if err != nil {
-				return nil, fmt.Errorf("%w: --engine %s: %v", plan.ErrBadInput, v, err)
+				return nil, fmt.Errorf("--engine %s: %w", v, err)
 			}
 			last = &sp
 			if !seen[sp.String()] {

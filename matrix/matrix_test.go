@@ -53,8 +53,8 @@ func TestParseEngines(t *testing.T) {
 			if (err != nil) != tt.err {
 				t.Fatalf("err = %v, want error %v (%s)", err, tt.err, tt.reason)
 			}
-			if err != nil && !errors.Is(err, plan.ErrBadInput) {
-				t.Errorf("err = %v: want plan.ErrBadInput", err)
+			if err != nil && !errors.Is(err, engine.ErrBadSpec) {
+				t.Errorf("err = %v: want engine.ErrBadSpec", err)
 			}
 			if diff := cmp.Diff(tt.want, names(got)); diff != "" {
 				t.Errorf("%s: (-want +got)\n%s", tt.reason, diff)

@@ -29,7 +29,7 @@ func (m *Matrix) Digest() (string, error) {
 			paths = append(paths, in.File)
 		}
 		if p := in.Project; p != nil {
-			fmt.Fprintf(h, "project %s %q %q %q %q %q %q\n", p.Name, p.Migrations, p.Old, p.New, p.OldCmd, p.NewCmd, p.Baseline)
+			fmt.Fprintf(h, "project %s %q %q %q %q %q %q %v\n", p.Name, p.Migrations, p.Old, p.New, p.OldCmd, p.NewCmd, p.Baseline, p.NoDuring)
 			for _, fam := range []string{"postgres", "mysql"} {
 				for _, s := range []string{p.Migrations, p.Old, p.New} {
 					if s != "" && !strings.HasPrefix(s, "git:") {
@@ -175,19 +175,12 @@ func Merge(parts []*verdict.Result, names []string) (*verdict.Result, error) {
 
 	sort.SliceStable(cells, func(i, j int) bool { return cells[i].Position < cells[j].Position })
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].pos < runs[j].pos })
-	out := &verdict.Result{Verdict: verdict.Compatible, Runs: []verdict.Run{}, Violations: []verdict.Violation{}}
-	env := false
+	out := &verdict.Result{Runs: []verdict.Run{}, Violations: []verdict.Violation{}}
 	for _, r := range runs {
 		out.Runs = append(out.Runs, r.run)
 		out.Violations = append(out.Violations, r.violations...)
-		env = env || r.run.Error != ""
 	}
-	switch {
-	case len(out.Violations) > 0:
-		out.Verdict = verdict.Incompatible
-	case env:
-		out.Verdict = verdict.EnvError
-	}
+	out.Verdict = VerdictOf(out)
 	out.Matrix = &verdict.MatrixPart{Digest: first.Digest, Shard: "1/1", Size: first.Size, Cells: cells}
 	return out, nil
 }
@@ -198,4 +191,16 @@ func short(d string) string {
 		return d[:12]
 	}
 	return d
+}
+
+// VerdictOf is the verdict of r's runs and violations, as verdict.Decide gives it:
+// incompatible with a violation, else error when a run could not complete.
+func VerdictOf(r *verdict.Result) verdict.Verdict {
+	if len(r.Violations) > 0 {
+		return verdict.Incompatible
+	}
+	if r.EnvFailure() {
+		return verdict.EnvError
+	}
+	return verdict.Compatible
 }

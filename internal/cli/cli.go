@@ -78,6 +78,8 @@ func commands() []command {
 		{"check", "straddle check --migrations DIR --old SRC --new SRC [flags]", "certify a project's migrations against its old and new release", runCheck},
 		{"engines", "straddle engines [--provider P] [--engine SPEC]... [--versions] | straddle engines prune [--all]", "show which engines can run here; remove leftovers of crashed runs", runEngines},
 		{"help", "straddle help [COMMAND | scenario]", "show help for a command or for the scenario language", nil},
+		{"matrix", "straddle matrix [--file FILE] [--engine SPEC]... [--only P] [--skip P] [--shard I/N | --github [--shards N]] [SCRIPT | DIR]... | straddle matrix run [flags] [SCRIPT | DIR]...", "list, shard and run a matrix of engines × inputs; print the GitHub Actions matrix", runMatrix},
+		{"report", "straddle report merge [--format FORMAT] [--out FILE] SHARD.json...", "merge the JSON reports of a matrix's shards into one report and one exit code", runReport},
 		{"run", "straddle run [--engine SPEC]... [FILE.txtar | DIR]...", "run scenario scripts", runRun},
 		{"version", "straddle version", "print straddle's version", runVersion},
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine/docker"
 	"github.com/straddle-dev/straddle/harness/engine/dsn"
 	"github.com/straddle-dev/straddle/harness/engine/local"
+	"github.com/straddle-dev/straddle/matrix"
 )
 
 // Providers lists the --provider values.
@@ -34,7 +35,7 @@ type engineFlags struct {
 }
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
-	fs.Var(&f.engines, "engine", "engine `SPEC` to run on: postgres, postgres:16, mysql:8.4, mariadb:10.11 (repeatable; default postgres and mariadb)")
+	fs.Var(&f.engines, "engine", "engine `SPEC` to run on: postgres, postgres:16, mysql:8.4, mariadb:10.11; a list, postgres:13,15,17 (repeatable; default postgres and mariadb)")
 	fs.StringVar(&f.provider, "provider", envOr("STRADDLE_PROVIDER", "auto"), "how to get servers: auto, docker, local or dsn ($STRADDLE_PROVIDER)")
 	fs.Var(&f.dsns, "dsn", "`URL` of an existing server for --provider dsn: postgres://… or mysql://… (repeatable, one per family; $STRADDLE_DSN)")
 	fs.Var(&f.images, "image", "docker image override `FLAVOR=IMAGE`, e.g. postgres=registry.local/postgres:{version} (repeatable; or $STRADDLE_IMAGE_POSTGRES, …)")
@@ -59,17 +60,10 @@ func (f *engineFlags) specs() ([]engine.Spec, error) {
 			vals = defaultEngines
 		}
 	}
-	var out []engine.Spec
-	seen := map[string]bool{}
-	for _, v := range vals {
-		sp, err := engine.ParseSpec(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --engine: %v", ErrUsage, err)
-		}
-		if !seen[sp.String()] {
-			seen[sp.String()] = true
-			out = append(out, sp)
-		}
+	// "postgres:13,15,17" is three engines (matrix.ParseEngines).
+	out, err := matrix.ParseEngines(vals)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	return out, nil
 }
