@@ -44,7 +44,8 @@ type checkFlags struct {
 	passes     int
 	noDuring   bool
 	timings    bool
-	traffic    loadFlags // load_flags.go
+	traffic    loadFlags    // load_flags.go
+	cert       certifyFlags // certify.go
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -62,6 +63,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.passes, "passes", 1, "`N` runs of each release's workload after each step")
 	fs.BoolVar(&f.noDuring, "no-during", false, "run the workloads only between steps, not while a step is applied")
 	f.traffic.register(fs)
+	f.cert.register(fs)
 	fs.BoolVar(&f.timings, "timings", true, "include measured durations in the report (-timings=false for output that can be compared from run to run)")
 }
 
@@ -97,6 +99,9 @@ func (f *checkFlags) validate(args []string) error {
 		if _, err := migration.ParseFormat(f.migFormat); err != nil {
 			return fmt.Errorf("--format-migrations: %w", err)
 		}
+	}
+	if err := f.cert.validate(); err != nil {
+		return err
 	}
 	return f.traffic.validate()
 }
@@ -172,6 +177,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 
 	res := verdict.Decide(runs)
+	if err := f.cert.write(ctx, &f, specs, res); err != nil {
+		return err
+	}
 	opts := report.Options{Timings: f.timings, Latency: f.traffic.latency}
 	if f.out == "" {
 		opts.Color = f.format == "text" && isTerminal(e.stdout)
