@@ -35,15 +35,16 @@ func (f *checkFlags) runEngines(ctx context.Context, e *env, fleet *engine.Fleet
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	for i, sp := range specs {
+		// Slots are taken in spec order, so -j 1 runs the engines in --engine order.
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			results[i].err = ctx.Err()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i].err = ctx.Err()
-				return
-			}
 			defer func() { <-sem }()
 			in := inputs[sp.Family()].forEngine()
 			progress("straddle: checking %s on %s (%s provider)…\n", f.scenario(sp.Family()), sp, fleet.Provider().Name())
