@@ -25,6 +25,10 @@ var Providers = []string{"auto", "docker", "local", "dsn"}
 // defaultEngines run when no --engine is given: one server per family.
 var defaultEngines = []string{"postgres", "mariadb"}
 
+// imageVersions are the versions fixtures/images/build.sh builds (make images
+// IMAGES=all), which `straddle engines --versions` tries without --engine.
+var imageVersions = []string{"postgres:13,15,17,18", "mariadb:10.5,10.11,11.8"}
+
 // engineFlags are the flags every command that starts engines shares.
 type engineFlags struct {
 	engines  multiFlag
@@ -148,9 +152,12 @@ func runEngines(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "engines")
 	var ef engineFlags
 	ef.register(fs)
-	versions := fs.Bool("versions", false, "start each engine to show its server version (slower)")
+	versions := fs.Bool("versions", false, "start each engine to show its server version (slower); without --engine, every version fixtures/images builds")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
+	}
+	if *versions && len(ef.engines) == 0 && os.Getenv("STRADDLE_ENGINE") == "" && len(ef.dsns) == 0 && os.Getenv("STRADDLE_DSN") == "" {
+		ef.engines = imageVersions
 	}
 	p, specs, err := ef.build()
 	if err != nil {
