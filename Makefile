@@ -3,6 +3,8 @@
 #   make deps    install what a fresh Debian machine needs (apt packages, dockerd, local images)
 #   make test    run every test against real servers
 #   make bench   run the benchmarks (figures, not pass/fail; make bench-load: docs/load.md's)
+#   make images IMAGES="postgres:17 mariadb:11.8"   build local images of other versions (IMAGES=all: seven)
+#   make conformance-versions   build all seven images and run the conformance suite on each
 
 GO ?= go
 SHELL := /bin/bash
@@ -19,7 +21,7 @@ export STRADDLE_IMAGE_MARIADB ?= straddle-local/mariadb:10.11
 
 APT_PACKAGES := postgresql postgresql-contrib mariadb-server mariadb-client docker.io debootstrap git ca-certificates
 
-.PHONY: all build straddle deps apt docker images test test-short bench bench-load vet fmt check clean
+.PHONY: all build straddle deps apt docker images conformance-versions lint-actions test test-short bench bench-load vet fmt check clean
 
 all: build
 
@@ -54,8 +56,27 @@ apt:
 docker:
 	@bash fixtures/images/dockerd.sh
 
+# images: the two default images (what the tests use); IMAGES picks others:
+# postgres:13 postgres:15 postgres:17 postgres:18 mariadb:10.5 mariadb:10.11
+# mariadb:11.8, or all. Built images whose inputs are unchanged are skipped.
+IMAGES ?=
 images: docker
-	@bash fixtures/images/build.sh
+	@bash fixtures/images/build.sh $(IMAGES)
+
+# conformance-versions: every engine version of fixtures/images, built (about 20
+# minutes from nothing, skipped when built) and put through the conformance suite.
+ALL_VERSIONS := postgres:13 postgres:15 postgres:17 postgres:18 mariadb:10.5 mariadb:10.11 mariadb:11.8
+conformance-versions: docker
+	@bash fixtures/images/build.sh all
+	STRADDLE_IMAGE_POSTGRES='straddle-local/postgres:{version}' STRADDLE_IMAGE_MARIADB='straddle-local/mariadb:{version}' \
+	STRADDLE_CONFORMANCE_ENGINES="$(ALL_VERSIONS)" \
+		$(GO) test -count=1 -run 'TestConformance' -v ./harness/engine/docker/ | grep -E -- '^(ok|FAIL|panic:)|^\s*--- (FAIL|PASS: TestConformance/[^/]*/[^/]*\s)'
+
+# lint-actions: the GitHub Actions workflows users copy (.github/workflows) pass
+# actionlint (pinned; run from the module proxy, not a dependency of straddle).
+ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+lint-actions:
+	$(GO) run $(ACTIONLINT) .github/workflows/*.yml
 
 # test: every test, verbose into $(TESTLOG); the terminal gets each package's result,
 # every skipped or failed test (with the failure's output), and the conformance and
@@ -79,7 +100,7 @@ bench:
 bench-load:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./harness/runner/ ./harness/fixture/
 
-vet:
+vet: lint-actions
 	$(GO) vet ./...
 	@out=$$(gofmt -l . | grep -v '^testdata/'); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 

@@ -25,6 +25,7 @@ var rank = map[string]int{
 	"command":   6, // a workload stage: a release's own program as a runner.Workload
 	"report":    7,
 	"session":   7, // orchestration: runner + verdict, beside report
+	"certify":   7, // certificates of a verdict, beside report
 }
 
 // pure packages do no I/O: no database driver, no database/sql, no os/exec.
@@ -38,9 +39,12 @@ type pkg struct {
 	Deps       []string
 }
 
-func list(t *testing.T) []pkg {
+func list(t *testing.T, patterns ...string) []pkg {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", "./...").Output()
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	out, err := exec.Command("go", append([]string{"list", "-json=ImportPath,Imports,Deps"}, patterns...)...).Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
@@ -105,5 +109,35 @@ func TestPurePackagesDoNoIO(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// matrix (top level, beside harness) multiplies runs but runs nothing: it may use
+// the types of plan, engine and verdict, never a driver, a provider or a runner.
+func TestMatrixRunsNothing(t *testing.T) {
+	const matrix = "github.com/straddle-dev/straddle/matrix"
+	allowed := map[string]bool{mod + "plan": true, mod + "schema": true, mod + "engine": true, mod + "verdict": true, mod + "observe": true}
+	found := false
+	for _, p := range list(t, "../matrix") {
+		if p.ImportPath != matrix {
+			continue
+		}
+		found = true
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, mod) && !allowed[d] {
+				t.Errorf("matrix depends on %s: it may use only the types of %v", d, []string{"plan", "engine", "verdict"})
+			}
+			for _, bad := range drivers {
+				if bad == "database/sql" {
+					continue // through engine's contract, which opens nothing itself
+				}
+				if d == bad || strings.HasPrefix(d, bad+"/") {
+					t.Errorf("matrix depends on %s: it runs nothing", d)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("go list did not list %s", matrix)
 	}
 }

@@ -64,6 +64,30 @@ type Result struct {
 	// WorkloadErrors lists the queries that fail on their own release's
 	// baseline (see WorkloadError); the CLI exits 2 for them.
 	WorkloadErrors []WorkloadError `json:"workload_errors,omitempty"`
+	// Matrix is set on the reports of `straddle matrix run`: which cells of which
+	// matrix the report covers, so the reports of shards merge into one.
+	Matrix *MatrixPart `json:"matrix,omitempty"`
+}
+
+// MatrixPart says which cells of a matrix a report covers.
+type MatrixPart struct {
+	// Digest identifies the matrix: its cells and the content of its inputs.
+	Digest string `json:"digest"`
+	Shard  string `json:"shard"` // "i/n"; "1/1" for the whole matrix
+	Size   int    `json:"size"`  // cells in the whole matrix
+	// Cells are the covered cells in matrix order; Result.Runs are theirs, in the
+	// same order, Runs of them per cell.
+	Cells []MatrixCell `json:"cells"`
+}
+
+// MatrixCell is one cell of a matrix and how it ended.
+type MatrixCell struct {
+	ID       string `json:"id"`
+	Position int    `json:"position"` // in the whole matrix
+	// Status: pass, fail (a violation, or a scenario's assertion), skip,
+	// bad-input or error (the environment failed).
+	Status string `json:"status"`
+	Runs   int    `json:"runs"`
 }
 
 // EnvFailure reports whether some run could not complete (the engine did not start,
@@ -385,7 +409,7 @@ func (v Violation) Boundary() string { return boundaryName(v.Phase, v.Step) }
 // (migration duration_ms, latency summaries, stall wait_ms): the only fields that
 // change from one run to the next, dropped so reports can be compared with goldens.
 func (r *Result) WithoutTimings() *Result {
-	out := &Result{Verdict: r.Verdict, Runs: make([]Run, len(r.Runs)), Violations: make([]Violation, len(r.Violations))}
+	out := &Result{Verdict: r.Verdict, Runs: make([]Run, len(r.Runs)), Violations: make([]Violation, len(r.Violations)), Matrix: r.Matrix}
 	for i, run := range r.Runs {
 		bs := make([]Boundary, len(run.Boundaries))
 		for j, b := range run.Boundaries {

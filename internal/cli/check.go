@@ -8,9 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
-	"time"
 
 	extcmd "github.com/straddle-dev/straddle/harness/command"
 	"github.com/straddle-dev/straddle/harness/engine"
@@ -44,10 +44,12 @@ type checkFlags struct {
 	passes     int
 	noDuring   bool
 	timings    bool
+	jobs       int
 	// allowWorkloadErrors judges the rest when some query fails on its own
 	// release's baseline, instead of exiting 2.
 	allowWorkloadErrors bool
-	traffic             loadFlags // load_flags.go
+	traffic             loadFlags    // load_flags.go
+	cert                certifyFlags // certify.go
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -66,6 +68,8 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noDuring, "no-during", false, "run the workloads only between steps, not while a step is applied")
 	fs.BoolVar(&f.allowWorkloadErrors, "allow-workload-errors", false, "report queries that fail on their own release's baseline (a query or arguments problem) and judge the rest, instead of exiting 2")
 	f.traffic.register(fs)
+	f.cert.register(fs)
+	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "run up to `N` engines at once (the report keeps the order of --engine)")
 	fs.BoolVar(&f.timings, "timings", true, "include measured durations in the report (-timings=false for output that can be compared from run to run)")
 }
 
@@ -101,6 +105,9 @@ func (f *checkFlags) validate(args []string) error {
 		if _, err := migration.ParseFormat(f.migFormat); err != nil {
 			return fmt.Errorf("--format-migrations: %w", err)
 		}
+	}
+	if err := f.cert.validate(); err != nil {
+		return err
 	}
 	return f.traffic.validate()
 }
@@ -156,26 +163,15 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 
 	fleet := engine.NewFleet(p)
 	defer fleet.Stop(context.WithoutCancel(ctx))
-	var runs []verdict.RunInput
-	for _, sp := range specs {
-		in := inputs[sp.Family()]
-		fmt.Fprintf(e.stderr, "straddle: checking %s on %s (%s provider)…\n", f.scenario(sp.Family()), sp, p.Name())
-		t0 := time.Now()
-		run, err := f.run(ctx, fleet, sp, in)
-		if err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err := syntaxError(run, in); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "straddle: %s done in %s\n", run.Engine, time.Since(t0).Round(100*time.Millisecond))
-		runs = append(runs, run)
+	runs, err := f.runEngines(ctx, e, fleet, specs, inputs) // check_engines.go
+	if err != nil {
+		return err
 	}
 
 	res := verdict.Decide(runs)
+	if err := f.cert.write(ctx, &f, specs, res); err != nil {
+		return err
+	}
 	opts := report.Options{Timings: f.timings, Latency: f.traffic.latency}
 	if f.out == "" {
 		opts.Color = f.format == "text" && isTerminal(e.stdout)

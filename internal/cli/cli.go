@@ -76,9 +76,12 @@ type env struct {
 
 func commands() []command {
 	cmds := []command{
+		{"certify", "straddle certify verify CERT.json [--migrations DIR] [--old SRC] [--new SRC] [--key KEY.pub]", "check that a certificate's files are unchanged and its signature holds", runCertify},
 		{"check", "straddle check --migrations DIR --old SRC --new SRC [flags]", "certify a project's migrations against its old and new release", runCheck},
 		{"engines", "straddle engines [--provider P] [--engine SPEC]... [--versions] | straddle engines prune [--all]", "show which engines can run here; remove leftovers of crashed runs", runEngines},
 		{"help", "straddle help [COMMAND | scenario]", "show help for a command or for the scenario language", nil},
+		{"matrix", "straddle matrix [--file FILE] [--engine SPEC]... [--only P] [--skip P] [--shard I/N | --github [--shards N]] [SCRIPT | DIR]... | straddle matrix run [flags] [SCRIPT | DIR]...", "list, shard and run a matrix of engines × inputs; print the GitHub Actions matrix", runMatrix},
+		{"report", "straddle report merge [--format FORMAT] [--out FILE] SHARD.json...", "merge the JSON reports of a matrix's shards into one report and one exit code", runReport},
 		{"run", "straddle run [--engine SPEC]... [FILE.txtar | DIR]...", "run scenario scripts", runRun},
 		{"version", "straddle version", "print straddle's version", runVersion},
 	}
@@ -218,6 +221,13 @@ func runVersion(_ context.Context, e *env, args []string) error {
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
+	v, goVersion := version()
+	fmt.Fprintf(e.stdout, "straddle %s %s\n", v, goVersion)
+	return nil
+}
+
+// version is straddle's version and the Go version it was built with.
+func version() (string, string) {
 	v := Version
 	goVersion := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -234,8 +244,7 @@ func runVersion(_ context.Context, e *env, args []string) error {
 	if v == "" {
 		v = "(devel)"
 	}
-	fmt.Fprintf(e.stdout, "straddle %s %s\n", v, goVersion)
-	return nil
+	return v, goVersion
 }
 
 // multiFlag collects a repeatable string flag.

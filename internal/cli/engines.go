@@ -16,6 +16,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine/docker"
 	"github.com/straddle-dev/straddle/harness/engine/dsn"
 	"github.com/straddle-dev/straddle/harness/engine/local"
+	"github.com/straddle-dev/straddle/matrix"
 )
 
 // Providers lists the --provider values.
@@ -23,6 +24,10 @@ var Providers = []string{"auto", "docker", "local", "dsn"}
 
 // defaultEngines run when no --engine is given: one server per family.
 var defaultEngines = []string{"postgres", "mariadb"}
+
+// imageVersions are the versions fixtures/images/build.sh builds (make images
+// IMAGES=all), which `straddle engines --versions` tries without --engine.
+var imageVersions = []string{"postgres:13,15,17,18", "mariadb:10.5,10.11,11.8"}
 
 // engineFlags are the flags every command that starts engines shares.
 type engineFlags struct {
@@ -34,7 +39,7 @@ type engineFlags struct {
 }
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
-	fs.Var(&f.engines, "engine", "engine `SPEC` to run on: postgres, postgres:16, mysql:8.4, mariadb:10.11 (repeatable; default postgres and mariadb)")
+	fs.Var(&f.engines, "engine", "engine `SPEC` to run on: postgres, postgres:16, mysql:8.4, mariadb:10.11; a list, postgres:13,15,17 (repeatable; default postgres and mariadb)")
 	fs.StringVar(&f.provider, "provider", envOr("STRADDLE_PROVIDER", "auto"), "how to get servers: auto, docker, local or dsn ($STRADDLE_PROVIDER)")
 	fs.Var(&f.dsns, "dsn", "`URL` of an existing server for --provider dsn: postgres://… or mysql://… (repeatable, one per family; $STRADDLE_DSN)")
 	fs.Var(&f.images, "image", "docker image override `FLAVOR=IMAGE`, e.g. postgres=registry.local/postgres:{version} (repeatable; or $STRADDLE_IMAGE_POSTGRES, …)")
@@ -59,17 +64,10 @@ func (f *engineFlags) specs() ([]engine.Spec, error) {
 			vals = defaultEngines
 		}
 	}
-	var out []engine.Spec
-	seen := map[string]bool{}
-	for _, v := range vals {
-		sp, err := engine.ParseSpec(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --engine: %v", ErrUsage, err)
-		}
-		if !seen[sp.String()] {
-			seen[sp.String()] = true
-			out = append(out, sp)
-		}
+	// "postgres:13,15,17" is three engines (matrix.ParseEngines).
+	out, err := matrix.ParseEngines(vals)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	return out, nil
 }
@@ -154,9 +152,12 @@ func runEngines(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "engines")
 	var ef engineFlags
 	ef.register(fs)
-	versions := fs.Bool("versions", false, "start each engine to show its server version (slower)")
+	versions := fs.Bool("versions", false, "start each engine to show its server version (slower); without --engine, every version fixtures/images builds")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
+	}
+	if *versions && len(ef.engines) == 0 && os.Getenv("STRADDLE_ENGINE") == "" && len(ef.dsns) == 0 && os.Getenv("STRADDLE_DSN") == "" {
+		ef.engines = imageVersions
 	}
 	p, specs, err := ef.build()
 	if err != nil {

@@ -29,8 +29,11 @@ func (p *Provider) client(ctx context.Context) (*testcontainers.DockerClient, er
 	if p.cli != nil {
 		return p.cli, nil
 	}
-	// A socket whose daemon hangs must not hang the caller.
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// A socket whose daemon hangs must not hang the caller. The deadline is the
+	// client's own, not the caller's: testcontainers panics (MustExtractDockerSocket)
+	// when its first docker info outlives the context, which Available's two
+	// seconds did on a loaded machine with two engines starting at once.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {

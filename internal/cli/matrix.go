@@ -1,0 +1,384 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/report"
+	"github.com/straddle-dev/straddle/harness/verdict"
+	"github.com/straddle-dev/straddle/matrix"
+	"github.com/straddle-dev/straddle/scenarios"
+)
+
+// matrixFlags are the flags that define a matrix: `straddle matrix` and
+// `straddle matrix run` share them.
+type matrixFlags struct {
+	engines    engineFlags
+	file       string
+	only, skip multiFlag
+	shard      string
+	project    matrix.Project
+}
+
+func (f *matrixFlags) register(fs *flag.FlagSet) {
+	f.engines.register(fs)
+	fs.StringVar(&f.file, "file", "", "read engines, scenarios, projects, filters and costs from this YAML matrix `FILE`")
+	fs.Var(&f.only, "only", "run only the cells a `PATTERN` matches: a glob on the cell id (scenario/NAME@ENGINE, check/NAME@ENGINE), the input name or the engine (repeatable, comma-separated)")
+	fs.Var(&f.skip, "skip", "leave out the cells a `PATTERN` matches (as --only)")
+	fs.StringVar(&f.shard, "shard", "", "take shard `I/N` of the matrix: a deterministic split balanced by estimated cost")
+	fs.StringVar(&f.project.Migrations, "migrations", "", "add a check project: its migrations `DIR` (as straddle check)")
+	fs.StringVar(&f.project.Old, "old", "", "the project's old release queries `SRC`")
+	fs.StringVar(&f.project.New, "new", "", "the project's new release queries `SRC`")
+	fs.StringVar(&f.project.Baseline, "baseline", "", "the project's baseline `VERSION` (as straddle check)")
+	fs.BoolVar(&f.project.NoDuring, "no-during", false, "run the project's workloads only between steps (as straddle check): reports then compare from run to run")
+	fs.StringVar(&f.project.Name, "name", "", "the project's `NAME` in cell ids (default: the base name of --migrations' parent)")
+}
+
+// build expands the flags (and the matrix file) into a matrix and the cells of
+// the shard asked for (every cell without --shard).
+func (f *matrixFlags) build(scripts []string) (*matrix.Matrix, matrix.Shard, []matrix.Cell, error) {
+	var file matrix.File
+	var costs []matrix.Cost
+	if f.file != "" {
+		fl, cs, err := matrix.Load(f.file)
+		if err != nil {
+			return nil, matrix.Shard{}, nil, err
+		}
+		file, costs = *fl, cs
+	}
+	vals := []string(f.engines.engines)
+	if len(vals) == 0 {
+		vals = file.Engines
+	}
+	if len(vals) == 0 {
+		vals = defaultEngines
+	}
+	specs, err := matrix.ParseEngines(vals)
+	if err != nil {
+		return nil, matrix.Shard{}, nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	var inputs []*matrix.Input
+	paths := append(append([]string(nil), file.Scenarios...), scripts...)
+	if len(paths) > 0 {
+		files, err := scenarios.Find(paths)
+		if err != nil {
+			return nil, matrix.Shard{}, nil, err
+		}
+		for _, s := range files {
+			in, err := matrix.ScenarioInput(s)
+			if err != nil {
+				return nil, matrix.Shard{}, nil, err
+			}
+			inputs = append(inputs, in)
+		}
+	}
+	projects := file.Projects
+	if f.project.Migrations != "" {
+		p := f.project
+		if p.Name == "" {
+			p.Name = projectName(p.Migrations)
+		}
+		projects = append(projects, p)
+	}
+	for _, p := range projects {
+		if p.Old == "" && p.OldCmd == "" || p.New == "" && p.NewCmd == "" {
+			return nil, matrix.Shard{}, nil, fmt.Errorf("%w: project %s needs old and new queries (--old, --new)", ErrUsage, p.Name)
+		}
+		inputs = append(inputs, matrix.ProjectInput(p))
+	}
+	m, err := matrix.New(matrix.Config{Engines: specs, Inputs: inputs,
+		Only: append(append([]string(nil), file.Only...), f.only...), Skip: append(append([]string(nil), file.Skip...), f.skip...), Costs: costs})
+	if err != nil {
+		return nil, matrix.Shard{}, nil, err
+	}
+	if f.shard == "" {
+		return m, matrix.Shard{Index: 1, Count: 1}, m.Cells, nil
+	}
+	s, err := matrix.ParseShard(f.shard)
+	if err != nil {
+		return nil, matrix.Shard{}, nil, err
+	}
+	return m, s, m.Shard(s), nil
+}
+
+// projectName names a project after its directory: db/migrations → db,
+// testdata/projects/rename/{family} → rename.
+func projectName(migrations string) string {
+	dir := filepath.Clean(migrations)
+	for {
+		base := filepath.Base(dir)
+		if base != "migrations" && base != "{family}" && base != "." && base != string(filepath.Separator) {
+			return base
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "project"
+		}
+		dir = parent
+	}
+}
+
+// runMatrix is `straddle matrix`: list the cells, or print the GitHub Actions
+// matrix; `straddle matrix run` runs them.
+func runMatrix(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "run" {
+		return runMatrixRun(ctx, e, args[1:])
+	}
+	fs := newFlags(e, "matrix")
+	var f matrixFlags
+	f.register(fs)
+	github := fs.Bool("github", false, "print the GitHub Actions matrix, {\"include\":[…]} on one line, for strategy.matrix: ${{ fromJSON(…) }}")
+	shards := fs.Int("shards", 0, "with --github, a job per shard of `N` (default: a job per cell); without, show each cell's shard")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	m, s, cells, err := f.build(fs.Args())
+	if err != nil {
+		return err
+	}
+	if *github {
+		if f.shard != "" {
+			return fmt.Errorf("%w: --github lists every shard: give --shards N, not --shard", ErrUsage)
+		}
+		return matrix.WriteGitHub(e.stdout, m.GitHubMatrix(*shards))
+	}
+	owner := map[string]string{}
+	if *shards > 0 {
+		for i, part := range m.Split(*shards) {
+			for _, c := range part {
+				owner[c.ID] = matrix.Shard{Index: i + 1, Count: *shards}.String()
+			}
+		}
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CELL\tCOST\tSHARD")
+	for _, c := range cells {
+		sh := owner[c.ID]
+		if sh == "" {
+			sh = s.String()
+		}
+		fmt.Fprintf(tw, "%s\t%.1fs\t%s\n", c.ID, c.Cost, sh)
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "\n%s of %d (%s × %s), estimated %.0fs\n", plural(len(cells), "cell", "cells"), m.Size(),
+		plural(len(m.Inputs), "input", "inputs"), plural(len(m.Engines), "engine", "engines"), matrix.TotalCost(cells))
+	return nil
+}
+
+// cellOutcome is what one cell gave: its status and its part of a report.
+type cellOutcome struct {
+	status string
+	res    *verdict.Result // nil when the cell produced no run
+}
+
+// runMatrixRun is `straddle matrix run`: it runs the cells of a shard (scenarios as
+// straddle run does, projects as straddle check does), and writes one report with
+// a matrix section, for straddle report merge. Exit: the worst cell's (2 bad
+// input, 3 environment, 1 failed).
+func runMatrixRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "matrix")
+	var f matrixFlags
+	f.register(fs)
+	format := fs.String("format", "json", "report `FORMAT`: "+strings.Join(report.Formats, ", "))
+	out := fs.String("out", "", "write the report to `FILE` instead of stdout")
+	timings := fs.Bool("timings", true, "include measured durations (-timings=false: output that compares from run to run, as the shards' merge test does)")
+	parallel := fs.Int("parallel", runtime.NumCPU(), "run up to `N` scenarios at once")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if err := oneOfFlag("--format", *format, report.Formats...); err != nil {
+		return err
+	}
+	if err := checkOut(*out); err != nil {
+		return err
+	}
+	m, s, cells, err := f.build(fs.Args())
+	if err != nil {
+		return err
+	}
+	part, err := m.Part(s, cells)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "straddle: matrix shard %s: %s of %d\n", s, plural(len(cells), "cell", "cells"), m.Size())
+	outcomes := make([]cellOutcome, len(cells))
+	if len(cells) > 0 {
+		if err := f.runScenarios(ctx, e, cells, outcomes, *parallel); err != nil {
+			return err
+		}
+		f.runProjects(ctx, e, cells, outcomes)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	res := &verdict.Result{Runs: []verdict.Run{}, Violations: []verdict.Violation{}, Matrix: part}
+	for i, o := range outcomes {
+		part.Cells[i].Status = o.status
+		if o.res != nil {
+			part.Cells[i].Runs = len(o.res.Runs)
+			res.Runs = append(res.Runs, o.res.Runs...)
+			res.Violations = append(res.Violations, o.res.Violations...)
+		}
+	}
+	res.Verdict = matrix.VerdictOf(res)
+	var buf bytes.Buffer
+	if err := report.Render(&buf, *format, res, report.Options{Timings: *timings}); err != nil {
+		return err
+	}
+	if *out == "" {
+		if _, err := e.stdout.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	} else if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	return cellsExit(part.Cells)
+}
+
+// runScenarios runs the scenario cells, one engine at a time (a shard's cells
+// need not be a rectangle of scripts × engines), on one fleet.
+func (f *matrixFlags) runScenarios(ctx context.Context, e *env, cells []matrix.Cell, outcomes []cellOutcome, parallel int) error {
+	byEngine := map[string][]int{}
+	var order []engine.Spec
+	for i, c := range cells {
+		if c.Input.Kind != matrix.KindScenario {
+			continue
+		}
+		k := c.Engine.String()
+		if byEngine[k] == nil {
+			order = append(order, c.Engine)
+		}
+		byEngine[k] = append(byEngine[k], i)
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	pf := f.engines
+	pf.engines = nil
+	p, _, err := pf.build()
+	if err != nil {
+		return err
+	}
+	fleet := engine.NewFleet(p)
+	defer fleet.Stop(context.WithoutCancel(ctx))
+	for _, sp := range order {
+		idx := byEngine[sp.String()]
+		files := make([]string, len(idx))
+		for k, i := range idx {
+			files[k] = cells[i].Input.File
+		}
+		ran := scenarios.Run(ctx, scenarios.RunConfig{Files: files, Engines: []engine.Spec{sp}, Fleet: fleet, Parallel: parallel})
+		for k, r := range ran {
+			c := cells[idx[k]]
+			o := cellOutcome{status: string(r.Status)}
+			// A malformed script or a broken environment proves nothing: no run,
+			// as straddle run reports it.
+			if r.Run != nil && (r.Status == scenarios.Passed || r.Status == scenarios.Failed) {
+				o.res = verdict.Decide([]verdict.RunInput{*r.Run})
+			}
+			outcomes[idx[k]] = o
+			fmt.Fprintf(e.stderr, "%-4s  %s  %s%s\n", statusWord(r.Status), c.ID, seconds(r.Elapsed), reasonNote(r))
+			if r.Status != scenarios.Passed && r.Status != scenarios.Skipped {
+				printDetails(e.stderr, r, false)
+			}
+		}
+	}
+	return nil
+}
+
+// runProjects checks each project cell through straddle check itself, with a JSON
+// report to a temporary file, so a cell is exactly what check would report.
+func (f *matrixFlags) runProjects(ctx context.Context, e *env, cells []matrix.Cell, outcomes []cellOutcome) {
+	dir, err := os.MkdirTemp("", engine.TempPattern)
+	if err != nil {
+		for i, c := range cells {
+			if c.Input.Kind == matrix.KindCheck {
+				outcomes[i] = cellOutcome{status: string(scenarios.EnvFailed)}
+			}
+		}
+		fmt.Fprintf(e.stderr, "ERR   %v\n", err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	for i, c := range cells {
+		if c.Input.Kind != matrix.KindCheck || ctx.Err() != nil {
+			continue
+		}
+		p := c.Input.Project
+		out := filepath.Join(dir, strconv.Itoa(i)+".json")
+		args := []string{"--engine", c.Engine.String(), "--provider", f.engines.provider, "--migrations", p.Migrations,
+			"--format", "json", "--out", out, "--name", p.Name}
+		for _, d := range f.engines.dsns {
+			args = append(args, "--dsn", d)
+		}
+		for _, im := range f.engines.images {
+			args = append(args, "--image", im)
+		}
+		for _, kv := range [][2]string{{"--old", p.Old}, {"--new", p.New}, {"--old-cmd", p.OldCmd}, {"--new-cmd", p.NewCmd}, {"--baseline", p.Baseline}} {
+			if kv[1] != "" {
+				args = append(args, kv[0], kv[1])
+			}
+		}
+		if p.NoDuring {
+			args = append(args, "--no-during")
+		}
+		t0 := time.Now()
+		err := runCheck(ctx, &env{stdout: io.Discard, stderr: io.Discard}, args)
+		o := cellOutcome{status: statusOfExit(ExitCode(err))}
+		if data, rerr := os.ReadFile(out); rerr == nil {
+			var r verdict.Result
+			if jerr := json.Unmarshal(data, &r); jerr == nil {
+				o.res = &r
+			}
+		}
+		outcomes[i] = o
+		word := map[string]string{"pass": "PASS", "fail": "FAIL", "bad-input": "BAD", "error": "ERR"}[o.status]
+		fmt.Fprintf(e.stderr, "%-4s  %s  %s\n", word, c.ID, seconds(time.Since(t0)))
+		if err != nil && o.status != "fail" {
+			fmt.Fprintf(e.stderr, "      %v\n", err)
+		}
+	}
+}
+
+func statusOfExit(code int) string {
+	switch code {
+	case ExitCompatible:
+		return string(scenarios.Passed)
+	case ExitIncompatible:
+		return string(scenarios.Failed)
+	case ExitUsage:
+		return string(scenarios.Malformed)
+	}
+	return string(scenarios.EnvFailed)
+}
+
+// cellsExit is the exit of a matrix run or merge: the worst cell's, bad input
+// first, then environment failures, then failures.
+func cellsExit(cells []verdict.MatrixCell) error {
+	count := map[string]int{}
+	for _, c := range cells {
+		count[c.Status]++
+	}
+	switch {
+	case count[string(scenarios.Malformed)] > 0:
+		return &exitError{fmt.Sprintf("%s malformed", plural(count[string(scenarios.Malformed)], "cell is", "cells are")), plan.ErrBadInput}
+	case count[string(scenarios.EnvFailed)] > 0:
+		return &exitError{fmt.Sprintf("environment failure in %s: nothing certified there", plural(count[string(scenarios.EnvFailed)], "cell", "cells")), errEnvironment}
+	case count[string(scenarios.Failed)] > 0:
+		return &exitError{fmt.Sprintf("%s failed", plural(count[string(scenarios.Failed)], "cell", "cells")), ErrIncompatible}
+	}
+	return nil
+}
