@@ -225,13 +225,21 @@ func TestLoadModeKeepsLongLivedSessions(t *testing.T) {
 			if _, err := runner.Run(context.Background(), cfg); err != nil {
 				t.Fatal(err)
 			}
-			var stale int64
+			// The traffic's failures: the state probes run on a long-lived
+			// session of their own whatever FreshConnections says.
+			var stale, probed int64
 			for _, c := range rec.Snapshot().Cells {
 				for _, f := range c.Failures {
-					if f.Code == "0A000" {
+					switch {
+					case f.Code == "0A000" && f.Session == "":
 						stale += f.Count
+					case f.Code == "0A000" && f.Session == observe.LongLived:
+						probed += f.Count
 					}
 				}
+			}
+			if probed != 1 {
+				t.Errorf("%d stale-plan failures on the probes' long-lived session, want 1 (the probe after the step)", probed)
 			}
 			// Long-lived: once on each client's connection (then pgx prepares
 			// again). Fresh: only if the ALTER lands between an execution's own
