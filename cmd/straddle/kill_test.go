@@ -155,6 +155,13 @@ func killOnce(t *testing.T, bin, proj string, c killCase) {
 
 	err = cmd.Wait()
 	<-done
+	// Nothing the run started may outlive it. Known defect, left to its own issue:
+	// the local provider sometimes starts a second postmaster in the same server dir
+	// (another port, never answering), and it can outlive straddle; it is logged
+	// here, not failed on, so that this test keeps guarding the verdict.
+	if ps, _ := exec.Command("sh", "-c", "ps -eo pid,ppid,stat,args | grep -F "+tmp+"/ | grep -v grep").Output(); len(ps) > 0 {
+		t.Logf("LEFTOVER after straddle exited (%+v):\n%s", c, ps)
+	}
 	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		ps, _ := exec.Command("sh", "-c", "ps -eo pid,ppid,stat,args | grep -F "+tmp+" | grep -v grep").Output()
 		logs, _ := exec.Command("sh", "-c", "tail -n 30 "+tmp+"/straddle-*/server.log").Output()
@@ -199,11 +206,12 @@ func waitSlow(t *testing.T, pid int, tmp string, c killCase) func() error {
 			}
 			return func() error { return exec.Command("docker", "kill", "-s", c.signal, id).Run() }
 		}
-		srv := serverPID(pid, tmp, c.engine)
-		if srv == 0 {
+		q, port := localSQL(tmp, c.engine)
+		if q != nil && !sleeping(q) {
 			continue
 		}
-		if q := localSQL(tmp, c.engine); q != nil && !sleeping(q) {
+		srv := serverPID(pid, tmp, c.engine, port)
+		if srv == 0 {
 			continue
 		}
 		if c.engine == "mariadb" {
@@ -253,24 +261,25 @@ func dockerSQL(id, eng string) *exec.Cmd {
 }
 
 // localSQL queries the local server whose socket lives under tmp; nil where
-// straddle's password is needed (MariaDB), and waitSlow waits instead.
-func localSQL(tmp, eng string) *exec.Cmd {
+// straddle's password is needed (MariaDB), and waitSlow waits instead. port is the
+// server's port, from its socket's name.
+func localSQL(tmp, eng string) (q *exec.Cmd, port string) {
 	if eng != "postgres" {
-		return nil
+		return nil, ""
 	}
 	socks, _ := filepath.Glob(filepath.Join(tmp, "straddle-*", ".s.PGSQL.*"))
 	if len(socks) == 0 {
-		return nil
+		return nil, ""
 	}
-	port := strings.TrimPrefix(filepath.Ext(socks[0]), ".")
+	port = strings.TrimPrefix(filepath.Ext(socks[0]), ".")
 	// The unix socket trusts its owner (the local provider's pg_hba).
-	return exec.Command("psql", "-h", filepath.Dir(socks[0]), "-p", port, "-U", "straddle", "-d", "postgres", "-Atc", pgActivity)
+	return exec.Command("psql", "-h", filepath.Dir(socks[0]), "-p", port, "-U", "straddle", "-d", "postgres", "-Atc", pgActivity), port
 }
 
 // serverPID returns the pid of the local server straddle process parent started
-// under tmp: its child named postgres or mariadbd whose command line names tmp; 0
-// if none yet. (Pid files can be stale: a data dir copied from the provider's cache.)
-func serverPID(parent int, tmp, eng string) int {
+// under tmp: its child named postgres or mariadbd whose command line names tmp
+// (and, for PostgreSQL, port: the server that answered); 0 if none yet.
+func serverPID(parent int, tmp, eng, port string) int {
 	name := "postgres"
 	if eng == "mariadb" {
 		name = "mariadbd"
@@ -294,6 +303,9 @@ func serverPID(parent int, tmp, eng string) int {
 		args := strings.Split(string(cmdline), "\x00")
 		if filepath.Base(args[0]) != name || !strings.Contains(string(cmdline), tmp) {
 			continue
+		}
+		if port != "" && !strings.Contains(string(cmdline), "\x00-p\x00"+port+"\x00") {
+			continue // another postmaster in the same dir: see TestEngineDeathIsNoVerdict
 		}
 		pid, _ := strconv.Atoi(filepath.Base(dir))
 		return pid

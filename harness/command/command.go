@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/straddle-dev/straddle/harness/engine"
 )
 
 // DefaultOutputLimit is how many bytes of a command's output are kept when
@@ -34,8 +36,9 @@ type Command struct {
 	// WaitDelay is how long the command has to exit after an interrupt; 0 means
 	// DefaultWaitDelay.
 	WaitDelay time.Duration
-	// Redact lists strings (a database URL, a password) replaced by "xxxxx" in the
-	// output kept.
+	// Redact lists values (a database URL, a password) replaced by "xxxxx" in the
+	// output kept, wherever they occur as whole values (engine.Secrets.Redact):
+	// inside a longer word they are left alone, so messages keep their words.
 	Redact []string
 }
 
@@ -139,12 +142,7 @@ func (t *tail) String() string {
 }
 
 func redact(s string, secrets []string) string {
-	for _, x := range secrets {
-		if x != "" {
-			s = strings.ReplaceAll(s, x, "xxxxx")
-		}
-	}
-	return s
+	return engine.Secrets{}.With(secrets...).Redact(s)
 }
 
 // Quote returns s quoted for sh when it holds anything but characters that are

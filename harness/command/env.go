@@ -56,15 +56,9 @@ func Env(db engine.Database) ([]string, error) {
 	}, nil
 }
 
-// secrets are the strings of db's connection that must not reach a report: the
-// URL and, when it is long enough not to be an ordinary word, the password.
+// secrets are the exact values Env hands a child that must not reach a report:
+// the URL (DATABASE_URL) and its password (PGPASSWORD, MYSQL_PWD), plain and
+// URL-escaped, whatever their length. Command.Redact masks them as whole values.
 func secrets(db engine.Database) []string {
-	raw := db.DSN()
-	out := []string{raw}
-	if u, err := url.Parse(raw); err == nil {
-		if pw, ok := u.User.Password(); ok && len(pw) >= 12 {
-			out = append(out, pw)
-		}
-	}
-	return out
+	return engine.SecretsOf([]string{db.DSN()}).Values()
 }

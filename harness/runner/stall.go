@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -42,6 +43,7 @@ func (s *stallSink) Record(e observe.Event) {
 	st := observe.Event{
 		Kind: observe.KindStall, Engine: e.Engine, Boundary: e.Boundary, Window: e.Window,
 		Release: e.Release, Query: e.Query, Outcome: observe.Stalled, Latency: e.Latency,
+		Message: fmt.Sprintf("waited longer than the %s stall threshold", s.max),
 	}
 	// The statement running when the query began to wait holds the lock (on
 	// PostgreSQL it keeps it to the end of the step's transaction).

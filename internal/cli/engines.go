@@ -212,7 +212,7 @@ func runEngines(ctx context.Context, e *env, args []string) error {
 
 func runPrune(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "engines")
-	all := fs.Bool("all", false, "also remove what runs still alive started")
+	all := fs.Bool("all", false, "also remove what live runs and other users' runs started (default: only your own dead runs on this host)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}

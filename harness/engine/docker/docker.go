@@ -33,6 +33,10 @@ import (
 // container: Prune only judges a LabelPID on the host it belongs to.
 const LabelHost = "dev.straddle.host"
 
+// LabelUser holds the uid of the user whose straddle process started a container:
+// prune takes only the caller's dead runs unless told to take all.
+const LabelUser = "dev.straddle.uid"
+
 // labelSpec records the engine spec a container was started for, for people reading
 // `docker ps`.
 const labelSpec = "dev.straddle.spec"
@@ -180,6 +184,7 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 			engine.Label:    p.runID,
 			engine.LabelPID: strconv.Itoa(p.pid),
 			LabelHost:       p.host,
+			LabelUser:       strconv.Itoa(os.Getuid()),
 			labelSpec:       rs.String(),
 		}),
 		testcontainers.WithCmdArgs(f.args...),

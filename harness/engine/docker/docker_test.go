@@ -281,6 +281,7 @@ func TestPrune(t *testing.T) {
 				engine.Label:    p.RunID(),
 				engine.LabelPID: strconv.Itoa(pid),
 				LabelHost:       p.host,
+				LabelUser:       strconv.Itoa(os.Getuid()),
 			}))
 		assert.NilError(t, err)
 		return ctr

@@ -62,7 +62,8 @@ func (p *Provider) Available(ctx context.Context, spec engine.Spec) error {
 type Container struct {
 	ID, Name, State string
 	RunID, Host     string
-	PID             int // 0 when the label is missing or malformed
+	PID             int    // 0 when the label is missing or malformed
+	User            string // uid of the user who started it; "" when unlabelled
 }
 
 func (c Container) String() string {
@@ -93,7 +94,7 @@ func (p *Provider) list(ctx context.Context, runID string) ([]Container, error) 
 	}
 	out := make([]Container, 0, len(res.Items))
 	for _, s := range res.Items {
-		c := Container{ID: s.ID, State: string(s.State), RunID: s.Labels[engine.Label], Host: s.Labels[LabelHost]}
+		c := Container{ID: s.ID, State: string(s.State), RunID: s.Labels[engine.Label], Host: s.Labels[LabelHost], User: s.Labels[LabelUser]}
 		if len(s.Names) > 0 {
 			c.Name = strings.TrimPrefix(s.Names[0], "/")
 		}
@@ -121,9 +122,10 @@ func (p *Provider) Leftovers(ctx context.Context) ([]string, error) {
 }
 
 // Prune removes straddle containers (and their volumes) whose straddle process is
-// gone: its LabelPID is not alive on this host. Containers started on another host,
-// or without a readable pid, are left alone unless all is set; all removes every
-// straddle container, live runs' included. It returns the containers it removed.
+// gone: its LabelPID is not alive on this host, and it ran as the caller's user.
+// Containers started on another host or by another user, or without a readable
+// pid, are left alone unless all is set; all removes every straddle container,
+// live runs' and other users' included. It returns the containers it removed.
 func (p *Provider) Prune(ctx context.Context, all bool) ([]string, error) {
 	cs, err := p.list(ctx, "")
 	if err != nil {
@@ -147,7 +149,7 @@ func (p *Provider) Prune(ctx context.Context, all bool) ([]string, error) {
 
 // orphan reports whether c's straddle process is known to be gone.
 func (p *Provider) orphan(c Container) bool {
-	if c.PID == 0 || c.Host != p.host {
+	if c.PID == 0 || c.Host != p.host || c.User != strconv.Itoa(os.Getuid()) {
 		return false
 	}
 	if c.PID == p.pid {

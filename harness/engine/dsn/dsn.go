@@ -152,7 +152,7 @@ func (p *Provider) databases(ctx context.Context) ([]string, error) {
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, listDatabases[p.family])
 	if err != nil {
-		return nil, fmt.Errorf("dsn: list databases on %s: %s", sqlserver.Redact(p.url), scrub(err, p.url))
+		return nil, fmt.Errorf("dsn: list databases on %s: %w", sqlserver.Redact(p.url), scrub(err, p.url))
 	}
 	defer rows.Close()
 	var names []string
@@ -164,7 +164,7 @@ func (p *Provider) databases(ctx context.Context) ([]string, error) {
 		names = append(names, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("dsn: list databases on %s: %s", sqlserver.Redact(p.url), scrub(err, p.url))
+		return nil, fmt.Errorf("dsn: list databases on %s: %w", sqlserver.Redact(p.url), scrub(err, p.url))
 	}
 	return names, nil
 }
@@ -217,13 +217,8 @@ func numeric(v string) bool {
 	return v != "" && strings.Trim(v, "0123456789.") == ""
 }
 
-// scrub removes the URL's password from an error's text.
-func scrub(err error, rawURL string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(rawURL); perr == nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-	}
-	return msg
+// scrub returns err with the URL and its password masked in its message, its
+// chain intact.
+func scrub(err error, rawURL string) error {
+	return engine.SecretsOf([]string{rawURL}).Wrap(err)
 }

@@ -108,6 +108,17 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 	}
 	srv, err := i.start(ctx, spec, p.cfg.Ready)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Interrupted while the server starts: it holds nothing worth a clean
+			// shutdown, and a starting mariadbd ignores SIGTERM until it is up (15 s
+			// of Ctrl-C). Kill its group now; stop then only waits and removes.
+			i.mu.Lock()
+			pid := i.pid
+			i.mu.Unlock()
+			if pid != 0 && !i.hasExited() { // a live group: its id is not reused
+				killGroup(pid)
+			}
+		}
 		return nil, errors.Join(fmt.Errorf("local %s: %w", spec, err), i.stop(context.WithoutCancel(ctx)))
 	}
 	return srv, nil

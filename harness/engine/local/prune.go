@@ -17,8 +17,9 @@ import (
 // Prune removes what local servers of dead straddle processes left behind: a run
 // killed with SIGKILL cannot stop its servers or remove their temp dirs. A dir is
 // ours when it matches engine.TempPattern in the temp dir and holds the straddle.pid
-// file Start writes; it is a leftover when that pid is no longer alive (or always,
-// with all). A server still running in it is stopped first. It returns what it
+// file Start writes (the run work root of `straddle run` holds one too); it is a
+// leftover when that pid is no longer alive and the file belongs to the caller's
+// user (or always, with all: other users' and live runs' too). A server still running in it is stopped first. It returns what it
 // removed.
 func (p *Provider) Prune(ctx context.Context, all bool) ([]string, error) {
 	var dirs []string
@@ -33,7 +34,7 @@ func (p *Provider) Prune(ctx context.Context, all bool) ([]string, error) {
 	var errs []error
 	for _, dir := range dirs {
 		owner, ok := readPid(filepath.Join(dir, "straddle.pid"))
-		if !ok || (!all && pidAlive(owner)) {
+		if !ok || (!all && (pidAlive(owner) || !mine(filepath.Join(dir, "straddle.pid")))) {
 			continue
 		}
 		what := "temp dir " + dir

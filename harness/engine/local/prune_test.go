@@ -102,3 +102,44 @@ func serversIn(dir string) []string {
 	}
 	return found
 }
+
+// TestPruneTakesOnlyTheCallersDeadRuns: dirs of dead runs (a pid that cannot be
+// alive) are pruned when they are the caller's, left alone when another user's
+// run made them, and taken with all; a live run's dir only with all.
+func TestPruneTakesOnlyTheCallersDeadRuns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a file owned by another user")
+	}
+	const dead = "2147483646" // above pid_max: never alive
+	tests := []struct {
+		name   string
+		pid    string
+		uid    int // owner of straddle.pid; -1: the caller
+		all    bool
+		pruned bool
+		reason string
+	}{
+		{"mine dead", dead, -1, false, true, "a run of the caller's that was killed outright"},
+		{"other user dead", dead, 65534, false, false, "another user's run on a shared machine is theirs to prune"},
+		{"other user dead all", dead, 65534, true, true, "--all takes everything"},
+		{"mine alive", "1", -1, false, false, "pid 1 is alive: a live run is never pruned by default"},
+		{"mine alive all", "1", -1, true, true, "--all takes live runs too"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			dir := filepath.Join(tmp, "straddle-prunetest")
+			assert.NilError(t, os.Mkdir(dir, 0o755))
+			pidFile := filepath.Join(dir, "straddle.pid")
+			assert.NilError(t, os.WriteFile(pidFile, []byte(tt.pid+"\n"), 0o644))
+			if tt.uid >= 0 {
+				assert.NilError(t, os.Chown(pidFile, tt.uid, tt.uid))
+			}
+			removed, err := local.New(local.Config{TempDir: tmp}).Prune(context.Background(), tt.all)
+			assert.NilError(t, err)
+			_, statErr := os.Stat(dir)
+			assert.Equal(t, len(removed) == 1, tt.pruned, "removed %v: %s", removed, tt.reason)
+			assert.Equal(t, os.IsNotExist(statErr), tt.pruned, "%s", tt.reason)
+		})
+	}
+}

@@ -109,15 +109,15 @@ func (s *Server) waitReady(ctx context.Context) error {
 		// A server that answers with an error (bad password, unknown database) will
 		// not change its mind: fail now. Only "starting up" is worth waiting for.
 		if de := engine.Classify(last); de != nil && !s.dialect.StartingUp[de.Code] {
-			return fmt.Errorf("%s at %s: %s (%s)", s.cfg.Spec, Redact(s.cfg.URL), scrub(last, s.cfg.URL), de.Code)
+			return fmt.Errorf("%s at %s: %w (%s)", s.cfg.Spec, Redact(s.cfg.URL), scrub(last, s.cfg.URL), de.Code)
 		}
 		if s.cfg.Existing && ctx.Err() == nil {
-			return fmt.Errorf("%s at %s: %s", s.cfg.Spec, Redact(s.cfg.URL), scrub(last, s.cfg.URL))
+			return fmt.Errorf("%s at %s: %w", s.cfg.Spec, Redact(s.cfg.URL), scrub(last, s.cfg.URL))
 		}
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {
-				return fmt.Errorf("%s at %s not ready after %s: %v", s.cfg.Spec, Redact(s.cfg.URL), limit, scrub(last, s.cfg.URL))
+				return fmt.Errorf("%s at %s not ready after %s: %w", s.cfg.Spec, Redact(s.cfg.URL), limit, scrub(last, s.cfg.URL))
 			}
 			return ctx.Err()
 		case <-time.After(delay):
@@ -140,17 +140,10 @@ func trimVersion(v string) string {
 	return v
 }
 
-// scrub removes the URL's password from an error's text.
-func scrub(err error, rawURL string) string {
-	msg := err.Error()
-	if i := strings.Index(rawURL, "://"); i >= 0 {
-		if at := strings.LastIndex(rawURL, "@"); at > i {
-			if _, pw, ok := strings.Cut(rawURL[i+3:at], ":"); ok && pw != "" {
-				msg = strings.ReplaceAll(msg, pw, "xxxxx")
-			}
-		}
-	}
-	return msg
+// scrub returns err with the URL and its password masked in its message, its
+// chain intact (engine.Secrets.Wrap).
+func scrub(err error, rawURL string) error {
+	return engine.SecretsOf([]string{rawURL}).Wrap(err)
 }
 
 // Spec implements engine.Server.
@@ -200,7 +193,7 @@ func (s *Server) create(ctx context.Context, name string) error {
 		q += " TEMPLATE " + s.dialect.Quote(tmpl)
 	}
 	if _, err := s.admin.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("create database %s: %v", name, scrub(err, s.cfg.URL))
+		return fmt.Errorf("create database %s: %w", name, scrub(err, s.cfg.URL))
 	}
 	return nil
 }
@@ -218,7 +211,7 @@ func (s *Server) drop(ctx context.Context, name string) error {
 	}
 	q := fmt.Sprintf(s.dialect.DropDatabase, s.dialect.Quote(name))
 	if _, err := s.admin.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("drop database %s: %v", name, scrub(err, s.cfg.URL))
+		return fmt.Errorf("drop database %s: %w", name, scrub(err, s.cfg.URL))
 	}
 	s.mu.Lock()
 	delete(s.dbs, name)
@@ -280,7 +273,7 @@ func (d *Database) Open(ctx context.Context) (*sql.DB, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %v", d.name, scrub(err, d.url))
+		return nil, fmt.Errorf("connect to %s: %w", d.name, scrub(err, d.url))
 	}
 	return db, nil
 }
