@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/straddle-dev/straddle/harness/report"
 )
 
 // Command is one scenario command: data plus a function. Run validates args (and
@@ -172,7 +174,7 @@ Scenario commands:
 			neg = "[!] "
 		}
 		fmt.Fprintf(&b, "  %s%s\n", neg, c.Usage)
-		for _, l := range wrap(c.Summary, 76) {
+		for _, l := range report.Wrap(c.Summary, 76) {
 			fmt.Fprintf(&b, "      %s\n", l)
 		}
 		b.WriteByte('\n')
@@ -180,7 +182,7 @@ Scenario commands:
 	b.WriteString("Conditions:\n\n")
 	for _, c := range capabilities() {
 		fmt.Fprintf(&b, "  [cap:%s]\n", c.name)
-		for _, l := range wrap(c.doc, 76) {
+		for _, l := range report.Wrap(c.doc, 76) {
 			fmt.Fprintf(&b, "      %s\n", l)
 		}
 	}
@@ -193,24 +195,4 @@ skip, stop, …); see https://pkg.go.dev/github.com/rogpeppe/go-internal/testscr
 `)
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// wrap breaks s into lines of at most width runes at spaces.
-func wrap(s string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(s) {
-		if line != "" && len([]rune(line))+1+len([]rune(w)) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += w
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
 }

@@ -404,7 +404,7 @@ func (p *textPrinter) explain(run verdict.Run, vs []verdict.Violation) {
 	p.line("  why:")
 	width := textWidth - 8
 	for _, g := range groups {
-		for i, l := range wrap(g.where+": "+g.e.Cause, textWidth-6) {
+		for i, l := range Wrap(g.where+": "+g.e.Cause, textWidth-6) {
 			if i == 0 {
 				p.line("    ", l)
 			} else {
@@ -414,7 +414,7 @@ func (p *textPrinter) explain(run verdict.Run, vs []verdict.Violation) {
 		if len(g.queries) > 0 {
 			p.line("      broke ", truncate(strings.Join(g.queries, ", "), width-6))
 		}
-		for i, l := range wrap("fix ("+g.e.Pattern+"): "+g.e.Recipe, width) {
+		for i, l := range Wrap("fix ("+g.e.Pattern+"): "+g.e.Recipe, width) {
 			if i == 0 {
 				p.line("      ", l)
 			} else {
@@ -426,7 +426,7 @@ func (p *textPrinter) explain(run verdict.Run, vs []verdict.Violation) {
 		}
 	}
 	if len(unexplained) > 0 {
-		for i, l := range wrap("no change of its step explains "+strings.Join(unexplained, ", "), textWidth-6) {
+		for i, l := range Wrap("no change of its step explains "+strings.Join(unexplained, ", "), textWidth-6) {
 			if i == 0 {
 				p.line("    ", l)
 			} else {
@@ -436,8 +436,9 @@ func (p *textPrinter) explain(run verdict.Run, vs []verdict.Violation) {
 	}
 }
 
-// wrap breaks s into lines of at most w runes at spaces.
-func wrap(s string, w int) []string {
+// Wrap breaks s into lines of at most w runes at spaces (a longer word stands
+// alone on its line).
+func Wrap(s string, w int) []string {
 	var out []string
 	line := ""
 	for _, word := range strings.Fields(s) {
