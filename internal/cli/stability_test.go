@@ -31,7 +31,8 @@ var stabilityChecks = [][]string{
 }
 
 // TestStability runs the cookbook (but for its lock scenarios, whose stalls are
-// timing findings) and every example project several times
+// timing findings; stalls elsewhere are logged, not compared) and every example
+// project several times
 // (STRADDLE_STABILITY_RUNS, default 5) with every core kept busy by other
 // processes, and asserts that each run and each check gives the same verdict and
 // the same violations every time: a verdict does not depend on how loaded the
@@ -79,10 +80,15 @@ func TestStability(t *testing.T) {
 	for i := range runs {
 		got := map[string]string{}
 		out := filepath.Join(dir, fmt.Sprintf("run-%d.json", i))
-		// The cookbook asserts its own cells; a failed assertion is a flip too.
+		// The scenarios' own assertions are TestCookbook's business; here what
+		// counts is that the findings are the same every time. A run that
+		// could not complete is no answer at all.
 		var log bytes.Buffer
 		if err := Run(t.Context(), append([]string{"run", "--format", "json", "--out", out}, cookbook...), &log, &log); err != nil {
-			t.Errorf("run %d: straddle run over the cookbook: %v\n%s", i+1, err, failedLines(log.String()))
+			if ExitCode(err) > 1 {
+				t.Fatalf("run %d: straddle run over the cookbook: %v\n%s", i+1, err, failedLines(log.String()))
+			}
+			t.Logf("run %d: straddle run over the cookbook: %v\n%s", i+1, err, failedLines(log.String()))
 		}
 		fingerprints(t, out, "run", got)
 		for j, args := range stabilityChecks {
@@ -139,11 +145,17 @@ func fingerprints(t *testing.T, path, what string, got map[string]string) {
 			if v.Engine != run.Engine || v.Scenario != run.Scenario {
 				continue
 			}
+			if v.Kind == verdict.KindStall {
+				// A stall is a wait measured against a threshold: a timing
+				// finding by nature, which a loaded machine may or may not cross.
+				t.Logf("%s %s on %s: a stall (timing, not compared): %s %s %s", what, run.Scenario, run.Engine, v.Boundary(), v.Release, v.Query)
+				continue
+			}
 			vs = append(vs, fmt.Sprintf("%s %s %s %s %s %s session=%s after=%d timing=%v",
 				v.Boundary(), v.Release, v.Query, v.Kind, v.Code, v.When, v.Session, v.AfterStatement, v.Timing))
 		}
 		sort.Strings(vs)
-		fp := fmt.Sprintf("violations=%d old_breaks_at=%q [%s]", run.Violations(), run.OldBreaksAt, strings.Join(vs, "; "))
+		fp := fmt.Sprintf("violations=%d old_breaks_at=%q [%s]", len(vs), run.OldBreaksAt, strings.Join(vs, "; "))
 		got[what+" "+run.Scenario+" on "+run.Engine] = fp
 	}
 }
