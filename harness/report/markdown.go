@@ -183,8 +183,8 @@ func mdFailure(bd verdict.Boundary, c verdict.Cell, f verdict.Failure, opts Opti
 	return s
 }
 
-// mdOutput renders an external command's output as a fenced block inside a list
-// item, or "" when there is none.
+// mdOutput renders the end of an external command's output as a fenced block
+// inside a list item, or "" when there is none.
 func mdOutput(out string) string {
 	if out == "" {
 		return ""
@@ -192,7 +192,7 @@ func mdOutput(out string) string {
 	out = stripANSI(out)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) > mdOutputLines {
-		lines = append(lines[:mdOutputLines:mdOutputLines], "… "+plural(len(lines)-mdOutputLines, "more line", "more lines"))
+		lines = append([]string{"… " + plural(len(lines)-mdOutputLines, "earlier line", "earlier lines")}, lines[len(lines)-mdOutputLines:]...)
 	}
 	fence := "```"
 	for strings.Contains(out, fence) {

@@ -14,7 +14,8 @@ import (
 // error message may still wrap).
 const textWidth = 100
 
-// outputLines caps the lines of an external command's output the text report shows.
+// outputLines caps the lines of an external command's output the text report
+// shows: the last ones.
 const outputLines = 10
 
 const (
@@ -241,18 +242,19 @@ func (p *textPrinter) migration(b verdict.Boundary) {
 	p.output(m.Output)
 }
 
-// output shows the head of an external command's output.
+// output shows the end of an external command's output, where a failing
+// command says why.
 func (p *textPrinter) output(out string) {
 	if out == "" {
 		return
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	p.line(detailIndent, "output:")
-	for i, l := range lines {
-		if i == outputLines {
-			p.line(detailIndent, "  … ", plural(len(lines)-outputLines, "more line", "more lines"))
-			break
-		}
+	if len(lines) > outputLines {
+		p.line(detailIndent, "  … ", plural(len(lines)-outputLines, "earlier line", "earlier lines"))
+		lines = lines[len(lines)-outputLines:]
+	}
+	for _, l := range lines {
 		p.line(detailIndent, "  ", l)
 	}
 }
