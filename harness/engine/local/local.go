@@ -183,9 +183,10 @@ func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Durat
 		}
 	}
 	srv, err := i.serve(ctx, spec, s, ready)
-	if err != nil && cached && ctx.Err() == nil && i.hasExited() {
+	if err != nil && cached && ctx.Err() == nil && i.hasExited() && i.exitedWithError() {
 		// The server rejects the cached data directory (damaged, or made by a build
 		// that differs in a way the key misses): forget it and initialize afresh.
+		// A server killed by a signal was not rejecting anything: that stays final.
 		os.RemoveAll(entry)
 		if err := os.RemoveAll(s.data); err != nil {
 			return nil, err
@@ -199,7 +200,9 @@ func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Durat
 }
 
 // serve starts the server on a free port, trying another port when the server exits
-// before it is ready: a port found free may be taken before the server binds it.
+// before it is ready because the port was taken: a port found free may be taken
+// before the server binds it. Any other early exit (a crash, a kill) is final: a
+// second server in the same directory would hide it.
 func (i *instance) serve(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (*sqlserver.Server, error) {
 	var err error
 	for range attempts {
@@ -207,13 +210,18 @@ func (i *instance) serve(ctx context.Context, spec engine.Spec, s *setup, ready 
 			return nil, err
 		}
 		var srv *sqlserver.Server
-		srv, err = i.run(ctx, spec, s, ready)
-		if err == nil || ctx.Err() != nil || !i.hasExited() {
+		var portTaken bool
+		srv, portTaken, err = i.run(ctx, spec, s, ready)
+		if err == nil || ctx.Err() != nil || !i.hasExited() || !portTaken {
 			return srv, err
 		}
 	}
 	return nil, err
 }
+
+// addrInUse is how PostgreSQL and MariaDB alike report a port taken (EADDRINUSE's
+// text, in their log).
+const addrInUse = "Address already in use"
 
 // initialize makes the data directory with a new admin password, and stores a copy
 // as the cache entry.
@@ -265,16 +273,21 @@ func (i *instance) initialize(ctx context.Context, s *setup, entry string) error
 	return nil
 }
 
-// run starts the server process on s.port and connects to it.
-func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (*sqlserver.Server, error) {
+// run starts the server process on s.port and connects to it. portTaken reports,
+// when the server exited before it was ready, that its log says the port was taken.
+func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (_ *sqlserver.Server, portTaken bool, _ error) {
 	logPath := filepath.Join(i.dir, "server.log")
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := i.as.chown(logPath); err != nil {
 		log.Close()
-		return nil, err
+		return nil, false, err
+	}
+	var logStart int64 // this attempt's lines start here
+	if st, err := log.Stat(); err == nil {
+		logStart = st.Size()
 	}
 	// The server outlives Start's ctx: only Stop ends it, through procCtx.
 	procCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -288,7 +301,7 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 	if err := cmd.Start(); err != nil {
 		cancel()
 		log.Close()
-		return nil, fmt.Errorf("start %s: %w", filepath.Base(i.in.server), err)
+		return nil, false, fmt.Errorf("start %s: %w", filepath.Base(i.in.server), err)
 	}
 	exited := make(chan struct{})
 	i.mu.Lock()
@@ -334,19 +347,30 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 		Ready:  ready,
 	})
 	if err == nil {
-		return srv, nil
+		return srv, false, nil
 	}
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
 	if i.hasExited() {
 		i.mu.Lock()
 		werr := i.waitErr
 		i.reported = true
 		i.mu.Unlock()
-		return nil, fmt.Errorf("%s exited before accepting connections: %v%s", filepath.Base(i.in.server), werr, tail(logPath, s.password))
+		return nil, logSince(logPath, logStart, addrInUse), fmt.Errorf("%s exited before accepting connections: %v%s", filepath.Base(i.in.server), werr, tail(logPath, s.password))
 	}
-	return nil, fmt.Errorf("%w%s", err, tail(logPath, s.password))
+	return nil, false, fmt.Errorf("%w%s", err, tail(logPath, s.password))
+}
+
+// logSince reports whether the log at path holds text past offset from.
+func logSince(path string, from int64, text string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(io.NewSectionReader(f, from, 1<<20), 1<<20))
+	return err == nil && strings.Contains(string(b), text)
 }
 
 // exitedUnasked implements engine.Watcher for the server: an error once the server
@@ -361,6 +385,16 @@ func (i *instance) exitedUnasked() error {
 		return nil
 	}
 	return fmt.Errorf("%s (pid %d) exited under the run: %v", i.kind.product, i.pid, i.waitErr)
+}
+
+// exitedWithError reports whether the server process, once exited, ended with an
+// exit status of its own (not 0, not a signal).
+func (i *instance) exitedWithError() bool {
+	i.mu.Lock()
+	werr := i.waitErr
+	i.mu.Unlock()
+	var ee *exec.ExitError
+	return errors.As(werr, &ee) && ee.ExitCode() > 0
 }
 
 func (i *instance) hasExited() bool {
