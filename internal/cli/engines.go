@@ -16,6 +16,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine/docker"
 	"github.com/straddle-dev/straddle/harness/engine/dsn"
 	"github.com/straddle-dev/straddle/harness/engine/local"
+	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
 	"github.com/straddle-dev/straddle/matrix"
 )
 
@@ -212,9 +213,15 @@ func runEngines(ctx context.Context, e *env, args []string) error {
 
 func runPrune(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "engines")
-	all := fs.Bool("all", false, "also remove what live runs and other users' runs started (default: only your own dead runs on this host)")
+	all := fs.Bool("all", false, "also remove what live runs and other users' runs started (default: only your own dead runs on this host); with --dsn, every scratch database, in use or not")
+	var dsns multiFlag
+	fs.Var(&dsns, "dsn", "prune the scratch databases on the existing server at `URL` instead (repeatable): those older than --older-than that no session uses")
+	olderThan := fs.Duration("older-than", time.Hour, "with --dsn: keep scratch databases made less than `DURATION` ago")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
+	}
+	if len(dsns) > 0 {
+		return pruneDSN(ctx, e, dsns, *olderThan, *all)
 	}
 	// Containers of dead runs (docker), then servers and temp dirs of dead runs
 	// (local): what a run killed with SIGKILL could not clean up itself.
@@ -234,6 +241,38 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(removed) == 0 {
+		fmt.Fprintln(e.stdout, "nothing to prune")
+	}
+	return nil
+}
+
+// pruneDSN prunes the scratch databases on existing servers: a run killed before its
+// cleanup leaves its straddle_* database behind, and nothing else would remove it.
+func pruneDSN(ctx context.Context, e *env, urls []string, olderThan time.Duration, all bool) error {
+	var errs []error
+	removed := 0
+	for _, u := range urls {
+		p, err := dsn.New(u)
+		if err != nil {
+			return fmt.Errorf("%w: --dsn: %v", ErrUsage, err)
+		}
+		res, err := p.Prune(ctx, olderThan, all)
+		for _, r := range res {
+			if r.Removed {
+				removed++
+				fmt.Fprintf(e.stdout, "removed database %s on %s\n", r.Name, sqlserver.Redact(u))
+			} else {
+				fmt.Fprintf(e.stdout, "kept    database %s on %s: %s\n", r.Name, sqlserver.Redact(u), r.Why)
+			}
+		}
+		if err != nil {
+			errs = append(errs, &exitError{err.Error(), errEnvironment})
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if removed == 0 {
 		fmt.Fprintln(e.stdout, "nothing to prune")
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -155,11 +156,41 @@ func (s *Server) Version() string { return s.version }
 // Admin is the admin pool, for provider-specific queries (lock views, prune).
 func (s *Server) Admin() *sql.DB { return s.admin }
 
-// NewName returns a fresh scratch database name.
+// NewName returns a fresh scratch database name: the prefix, then 16 hex digits,
+// the creation time in Unix seconds (8) and a random part (8). The time lets
+// `straddle engines prune --dsn` judge a database's age where the server keeps
+// none (MySQL, MariaDB).
 func NewName() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
+	return nameAt(time.Now())
+}
+
+func nameAt(t time.Time) string {
+	var b [8]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(t.Unix()))
+	_, _ = rand.Read(b[4:])
 	return engine.DatabasePrefix + hex.EncodeToString(b[:])
+}
+
+// NameTime returns the creation time NewName put in a scratch database's name;
+// false for another name (the 12 random hex digits of straddle before names held
+// a time, or not a scratch database at all).
+func NameTime(name string) (time.Time, bool) {
+	h, ok := strings.CutPrefix(name, engine.DatabasePrefix)
+	if !ok || len(h) != 16 {
+		return time.Time{}, false
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(binary.BigEndian.Uint32(b[:4])), 0), true
+}
+
+// DropScratch drops the scratch database name (DROP DATABASE IF EXISTS; on
+// PostgreSQL, with the sessions still in it); it refuses any other name. For
+// prune: the server need not have created it.
+func (s *Server) DropScratch(ctx context.Context, name string) error {
+	return s.drop(ctx, name)
 }
 
 // CreateDatabase implements engine.Server.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/local"
@@ -95,4 +96,17 @@ func TestDriverDSN(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, driver, "pgx")
 	assert.Equal(t, dsn, "postgres://u:pw@h/db")
+}
+
+func TestNameTime(t *testing.T) {
+	before := time.Now().Truncate(time.Second)
+	n := sqlserver.NewName()
+	born, ok := sqlserver.NameTime(n)
+	assert.Assert(t, ok, n)
+	assert.Check(t, !born.Before(before) && !born.After(time.Now()), "%s: %v", n, born)
+	assert.Check(t, n != sqlserver.NewName())
+	for _, bad := range []string{"straddle_0123456789ab", "straddle_zz23456789abcdef", "other_0123456789abcdef", ""} {
+		_, ok := sqlserver.NameTime(bad)
+		assert.Check(t, !ok, bad)
+	}
 }
