@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -360,7 +361,11 @@ func cmdVerdict(s *Script, neg bool, args []string) error {
 				vs = append(vs, fmt.Sprintf("migration %s %s", v.Boundary(), v.Class))
 				continue
 			}
-			vs = append(vs, fmt.Sprintf("%s %s %s:%s", v.Boundary(), v.Release, v.Query, v.Class))
+			d := fmt.Sprintf("%s %s %s:%s", v.Boundary(), v.Release, v.Query, v.Class)
+			if v.Class == "" && v.Message != "" {
+				d += " " + strconv.Quote(clip(strings.Join(strings.Fields(v.Message), " "), 120))
+			}
+			vs = append(vs, d)
 		}
 		got += " (violations: " + strings.Join(vs, ", ") + ")"
 	}
@@ -433,4 +438,12 @@ func cmdBreaks(s *Script, neg bool, args []string) error {
 		got = "never"
 	}
 	return assert(neg, got == want, "breaks old "+want, got)
+}
+
+// clip shortens s to n bytes at most, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -18,16 +18,18 @@ var during = plan.Boundary{Index: 1, Phase: plan.Expand, Step: "s"}
 
 func TestDriveRunsClientsConcurrently(t *testing.T) {
 	db := testDB(t, "postgres")
-	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(0.05);\n")
+	// Naps long enough that a loaded machine's scheduling delays do not matter:
+	// one client starts at most 3 one-second naps in 2.5s; four start about 12,
+	// and more than 4 even if some start late.
+	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(1);\n")
 	rec := observe.NewRecorder()
-	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 4, Duration: 400 * time.Millisecond},
+	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 4, Duration: 2500 * time.Millisecond},
 		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One client makes 8 naps in 400ms; four make 32.
-	if n < 20 {
-		t.Errorf("executions = %d, want about 32 with 4 concurrent clients", n)
+	if n <= 4 {
+		t.Errorf("executions = %d, want about 12 with 4 concurrent clients (one client alone: at most 3)", n)
 	}
 	cells := rec.Snapshot().Cells
 	if len(cells) != 1 || cells[0].Count != n {
@@ -50,11 +52,13 @@ func TestDrivePacesAtRate(t *testing.T) {
 
 func TestDriveDealsExecutionsToClients(t *testing.T) {
 	db := testDB(t, "postgres")
-	// With two clients and two executions per pass, one client naps the whole
-	// time and the other one keeps running the short query.
-	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(0.3);\n\n-- name: One\nSELECT 1;\n")
+	// With two clients and two executions per pass, one client naps while the
+	// other keeps running the short query: dealt to whichever client is free, the
+	// short query runs far more often than the nap. (Were each client to run
+	// whole passes in order, both would wait on naps: as many One as Nap.)
+	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(0.5);\n\n-- name: One\nSELECT 1;\n")
 	rec := observe.NewRecorder()
-	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 2, Duration: 200 * time.Millisecond},
+	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 2, Duration: 1500 * time.Millisecond},
 		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, rec); err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +66,8 @@ func TestDriveDealsExecutionsToClients(t *testing.T) {
 	for _, c := range rec.Snapshot().Cells {
 		counts[c.Key.Query] = c.Count
 	}
-	if counts["Nap"] != 1 || counts["One"] < 20 {
-		t.Errorf("counts = %v, want Nap=1 and many One", counts)
+	if counts["Nap"] < 1 || counts["One"] < 10*counts["Nap"] {
+		t.Errorf("counts = %v, want a few Nap and many times more One", counts)
 	}
 }
 

@@ -215,13 +215,10 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "engines")
 	all := fs.Bool("all", false, "also remove what live runs and other users' runs started (default: only your own dead runs on this host); with --dsn, every scratch database, in use or not")
 	var dsns multiFlag
-	fs.Var(&dsns, "dsn", "prune the scratch databases on the existing server at `URL` instead (repeatable): those older than --older-than that no session uses")
+	fs.Var(&dsns, "dsn", "also prune the scratch databases killed runs left on the existing server at `URL` (repeatable): those older than --older-than that no session uses")
 	olderThan := fs.Duration("older-than", time.Hour, "with --dsn: keep scratch databases made less than `DURATION` ago")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
-	}
-	if len(dsns) > 0 {
-		return pruneDSN(ctx, e, dsns, *olderThan, *all)
 	}
 	// Containers of dead runs (docker), then servers and temp dirs of dead runs
 	// (local): what a run killed with SIGKILL could not clean up itself.
@@ -237,10 +234,13 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	for _, r := range removed {
 		fmt.Fprintln(e.stdout, "removed", r)
 	}
+	// The scratch databases killed runs left on existing servers: only where asked.
+	n, err := pruneDSN(ctx, e, dsns, *olderThan, *all)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if len(removed) == 0 {
+	if len(removed)+n == 0 {
 		fmt.Fprintln(e.stdout, "nothing to prune")
 	}
 	return nil
@@ -248,13 +248,12 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 
 // pruneDSN prunes the scratch databases on existing servers: a run killed before its
 // cleanup leaves its straddle_* database behind, and nothing else would remove it.
-func pruneDSN(ctx context.Context, e *env, urls []string, olderThan time.Duration, all bool) error {
+func pruneDSN(ctx context.Context, e *env, urls []string, olderThan time.Duration, all bool) (removed int, _ error) {
 	var errs []error
-	removed := 0
 	for _, u := range urls {
 		p, err := dsn.New(u)
 		if err != nil {
-			return fmt.Errorf("%w: --dsn: %v", ErrUsage, err)
+			return removed, fmt.Errorf("%w: --dsn: %v", ErrUsage, err)
 		}
 		res, err := p.Prune(ctx, olderThan, all)
 		for _, r := range res {
@@ -269,11 +268,5 @@ func pruneDSN(ctx context.Context, e *env, urls []string, olderThan time.Duratio
 			errs = append(errs, &exitError{err.Error(), errEnvironment})
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if removed == 0 {
-		fmt.Fprintln(e.stdout, "nothing to prune")
-	}
-	return nil
+	return removed, errors.Join(errs...)
 }
