@@ -187,31 +187,31 @@ func interruptOnce(t *testing.T, bin, proj string, admins map[string]string, c i
 			assert.Assert(t, ee == nil || ee.ExitCode() != 1 || strings.Contains(out.String(), "verdict"), "exit 1 after SIGINT without a verdict:\n%s", out.String())
 		}
 	}
+	var left []string
 	if c.signal == syscall.SIGKILL {
 		// What a killed run could not clean up, prune does: its containers, its
-		// server dirs and work root (in tmp: TMPDIR), its scratch databases.
-		prune := func(extra ...string) {
-			// The killed run's sessions end as the server notices the closed
-			// sockets: a scratch database in use is kept, so give it a moment.
-			for range 20 {
-				p := exec.Command(bin, append([]string{"engines", "prune"}, extra...)...)
-				p.Env = env
-				b, err := p.CombinedOutput()
-				assert.NilError(t, err, "prune: %s", b)
-				if !strings.Contains(string(b), "in use") {
-					t.Logf("prune: %s", strings.TrimSpace(string(b)))
-					return
-				}
-				time.Sleep(250 * time.Millisecond)
-			}
-		}
+		// server dirs and work root (in tmp: TMPDIR), its scratch databases. The
+		// docker daemon may still be creating a container the dead run asked for,
+		// and the server still ending the dead run's sessions (a scratch database
+		// in use is kept): prune again until nothing is left, as a user would.
+		extra := []string{}
 		if c.provider == "dsn" {
-			prune("--dsn", admins[c.engine], "--older-than", "0s")
-		} else {
-			prune()
+			extra = []string{"--dsn", admins[c.engine], "--older-than", "0s"}
 		}
+		for try := 1; try <= 15; try++ {
+			p := exec.Command(bin, append([]string{"engines", "prune"}, extra...)...)
+			p.Env = env
+			b, err := p.CombinedOutput()
+			assert.NilError(t, err, "prune: %s", b)
+			t.Logf("prune %d: %s", try, strings.TrimSpace(string(b)))
+			if left = leftovers(t, pid, tmp, admins); len(left) == 0 {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		assert.Assert(t, len(left) == 0, "left behind after SIGKILL and 15 prunes (%s):\n%s\n%s", c, strings.Join(left, "\n"), out.String())
+		return took, ok
 	}
-	var left []string
 	for range 50 { // a server still shutting down gets a few seconds
 		if left = leftovers(t, pid, tmp, admins); len(left) == 0 {
 			break
