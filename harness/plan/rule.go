@@ -70,4 +70,6 @@ type Allow struct {
 	Line   int    `json:"line"`
 }
 
-func (a Allow) String() string { return fmt.Sprintf("%s:%d: allow %s: %s", a.File, a.Line, a.Rule, a.Reason) }
+func (a Allow) String() string {
+	return fmt.Sprintf("%s:%d: allow %s: %s", a.File, a.Line, a.Rule, a.Reason)
+}
