@@ -130,10 +130,10 @@ func TestCheckRules(t *testing.T) {
 			reason: "contract is where drops belong",
 		},
 		{
-			name: "rename table",
-			run:  ruleRun(plan.Expand, []schema.Change{{Op: schema.Renamed, Object: schema.Object{Kind: schema.Table, Table: "people"}, Before: "users"}}, []string{"GetName"}),
-			in:   RuleInput{Steps: stmts("ALTER TABLE users RENAME TO people"), Queries: []RuleQuery{getName}},
-			want: []hitOf{{Rule: plan.RuleRenameInExpand, Object: "table users", Statement: 1, Outcome: Refuted, Queries: []string{"old GetName"}, Pattern: "7. Rename table"}},
+			name:   "rename table",
+			run:    ruleRun(plan.Expand, []schema.Change{{Op: schema.Renamed, Object: schema.Object{Kind: schema.Table, Table: "people"}, Before: "users"}}, []string{"GetName"}),
+			in:     RuleInput{Steps: stmts("ALTER TABLE users RENAME TO people"), Queries: []RuleQuery{getName}},
+			want:   []hitOf{{Rule: plan.RuleRenameInExpand, Object: "table users", Statement: 1, Outcome: Refuted, Queries: []string{"old GetName"}, Pattern: "7. Rename table"}},
 			reason: "the object is named as before the step; a query of the old table kept working (a view, say)",
 		},
 		{
@@ -148,7 +148,7 @@ func TestCheckRules(t *testing.T) {
 				Query: "AddUser", Code: "23502", Kind: KindError, Class: "not-null"}},
 			in: RuleInput{Steps: stmts("CREATE TABLE orders (id bigint NOT NULL)", "ALTER TABLE users ADD COLUMN email text NOT NULL, ADD COLUMN age integer NOT NULL DEFAULT 0"),
 				Queries: []RuleQuery{addUser, getName}},
-			want: []hitOf{{Rule: plan.RuleNotNullWithoutDefault, Object: "column users.email", Statement: 2, Outcome: Proven, Link: "old AddUser", Pattern: "3. Add NOT NULL column"}},
+			want:   []hitOf{{Rule: plan.RuleNotNullWithoutDefault, Object: "column users.email", Statement: 2, Outcome: Proven, Link: "old AddUser", Pattern: "3. Add NOT NULL column"}},
 			reason: "a default or a new table is fine; the writer of users failing on not-null proves it without an explanation",
 		},
 		{
