@@ -212,7 +212,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	case res.Verdict == verdict.Incompatible:
 		return fmt.Errorf("%w: %s", ErrIncompatible, countViolations(res))
 	}
-	return rulesFailure(res)
+	return rulesFailure(e, res)
 }
 
 // load parses the migrations and query files for one family.

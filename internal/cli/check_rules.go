@@ -58,8 +58,10 @@ func checkRules(res *verdict.Result, mode verdict.RuleMode, specs []engine.Spec,
 	return hits
 }
 
-// rulesFailure is the error of a run that --rules error fails, nil when none.
-func rulesFailure(res *verdict.Result) error {
+// rulesFailure says on stderr why --rules error fails a run whose verdict may be
+// compatible (the report has the hits), and returns ErrIncompatible (exit 1);
+// nil when no hit fails.
+func rulesFailure(e *env, res *verdict.Result) error {
 	n := 0
 	var first verdict.RuleHit
 	for _, h := range res.Rules {
@@ -73,6 +75,7 @@ func rulesFailure(res *verdict.Result) error {
 	if n == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s not exercised by any query (--rules error); first %s %s at %s on %s: add a query that exercises it (%s) or an exception -- straddle:allow %s: REASON in the migration",
-		ErrIncompatible, plural(n, "phase rule hit", "phase rule hits"), first.Rule, first.Object, first.Boundary(), first.Engine, first.Suggest, first.Rule)
+	fmt.Fprintf(e.stderr, "straddle: %s not exercised by any query (--rules error); first %s %s at %s on %s: add a query that exercises it (%s) or an exception -- straddle:allow %s: REASON in the migration\n",
+		plural(n, "phase rule hit", "phase rule hits"), first.Rule, first.Object, first.Boundary(), first.Engine, first.Suggest, first.Rule)
+	return fmt.Errorf("%w: %s (--rules error)", ErrIncompatible, plural(n, "phase rule hit", "phase rule hits"))
 }
