@@ -485,6 +485,9 @@ func TestTextWidth(t *testing.T) {
 	if err := Text(&buf, result(t, fixtureOrder...), Options{Timings: true}); err != nil {
 		t.Fatal(err)
 	}
+	if err := Text(&buf, withRules(result(t, "incompatible")), Options{}); err != nil {
+		t.Fatal(err)
+	}
 	for i, l := range strings.Split(buf.String(), "\n") {
 		if n := utf8.RuneCountInString(l); n > textWidth {
 			t.Errorf("line %d is %d columns, want ≤ %d:\n%s", i+1, n, textWidth, l)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/straddle-dev/straddle/harness/verdict"
 )
@@ -33,16 +34,22 @@ func ruleOutcome(h verdict.RuleHit) string {
 	return "not exercised"
 }
 
-// fitOutcome is ruleOutcome in n runes or so: a refuting query list that
-// does not fit ends in "and N more" (the JSON report lists every query).
+// fitOutcome is ruleOutcome in n runes where it can be: a refuting query list
+// that does not fit ends in "and N more" (the JSON report lists every query);
+// anything else is left whole, longer than n when it must.
 func fitOutcome(h verdict.RuleHit, n int) string {
 	if h.Outcome != verdict.Refuted || len(h.Queries) < 2 {
 		return ruleOutcome(h)
 	}
 	out := "refuted by " + h.Queries[0]
-	for i, q := range h.Queries[1:] {
-		more := " and " + plural(len(h.Queries)-1-i, "more", "more")
-		if len([]rune(out+", "+q)) > n-len(more) {
+	rest := h.Queries[1:]
+	for i, q := range rest {
+		more := " and " + plural(len(rest)-i, "more", "more")
+		room := n
+		if i < len(rest)-1 {
+			room -= utf8.RuneCountInString(more) // what is left must fit after it
+		}
+		if utf8.RuneCountInString(out+", "+q) > room {
 			return out + more
 		}
 		out += ", " + q
@@ -56,27 +63,32 @@ func fitOutcome(h verdict.RuleHit, n int) string {
 //
 //	rules:
 //	  drop-in-expand  expand/0002_drop_nickname  column users.nickname  proven: old GetUser 42703
-//	  drop-in-expand  expand/0003_drop_legacy    column users.legacy    not exercised
+//	  unique-in-expand  expand/0003_unique_name  index users.users_name_key  refuted by old CreateUser
+//	  drop-in-expand  expand/0004_drop_legacy  column users.legacy  not exercised
 //	    try: SELECT legacy FROM users LIMIT 1
-//	    allowed (migrations/0003_drop_legacy.sql:2): column unused since v1.2
+//	    allowed (migrations/0004_drop_legacy.sql:2): column unused since v1.2
 func (p *textPrinter) rules(run verdict.Run, all []verdict.RuleHit) {
 	hits := runRules(run, all)
 	if len(hits) == 0 {
 		return
 	}
-	var wr, wb, wo int
-	for _, h := range hits {
-		wr = max(wr, len(h.Rule))
-		wb = max(wb, len(h.Boundary()))
-		wo = max(wo, len([]rune(h.Object)))
-	}
 	p.line()
 	p.line("  rules:")
 	for _, h := range hits {
-		out := fitOutcome(h, max(textWidth-4-wr-2-wb-2-wo-2, 30))
+		// One line per hit where the outcome fits the width (no column is
+		// padded, to leave it room); else the outcome goes under it.
+		head := "    " + string(h.Rule) + "  " + h.Boundary() + "  " + h.Object + "  "
+		suffix := ""
 		if h.Fails {
-			out += " (fails --rules error)"
+			suffix = " (fails --rules error)"
 		}
+		budget := textWidth - utf8.RuneCountInString(head+suffix)
+		out := fitOutcome(h, budget)
+		alone := utf8.RuneCountInString(out) > budget
+		if alone {
+			out = fitOutcome(h, textWidth-6-utf8.RuneCountInString(suffix))
+		}
+		out += suffix
 		switch {
 		case h.Outcome == verdict.Proven:
 			out = p.paint(ansiRed, out)
@@ -85,7 +97,12 @@ func (p *textPrinter) rules(run verdict.Run, all []verdict.RuleHit) {
 		case h.Outcome == verdict.NotExercised && h.Allowed == "":
 			out = p.paint(ansiYellow, out)
 		}
-		p.line("    ", pad(string(h.Rule), wr), "  ", pad(h.Boundary(), wb), "  ", pad(h.Object, wo), "  ", out)
+		if alone {
+			p.line(head)
+			p.line("      ", out)
+		} else {
+			p.line(head, out)
+		}
 		if h.Suggest != "" {
 			p.line("      try: ", truncate(h.Suggest, textWidth-11))
 		}

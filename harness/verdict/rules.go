@@ -589,5 +589,5 @@ func suggest(c candidate, sp ruleSpec) string {
 	case c.change.Object.Kind == schema.Column && c.name != "":
 		return fmt.Sprintf("SELECT %s FROM %s LIMIT 1", c.name, c.table)
 	}
-	return fmt.Sprintf("SELECT * FROM %s LIMIT 1", c.table)
+	return fmt.Sprintf("SELECT 1 FROM %s LIMIT 1", c.table)
 }
