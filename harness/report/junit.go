@@ -70,6 +70,8 @@ type junitSkipped struct {
 // split the class name at its last dot). A violation is a <failure>, a cell that
 // did not run is <skipped>, informational failures are <system-out> of a passing
 // testcase, and a run's environment failure is an <error> testcase "environment".
+// Each phase rule hit is a testcase "rule RULE BOUNDARY OBJECT", a <failure> when
+// it fails --rules error.
 // With opts.Timings the migration testcases carry their time in seconds.
 func JUnit(w io.Writer, r *verdict.Result, opts Options) error {
 	out := junitSuites{Name: "straddle", Suites: []junitSuite{}}
