@@ -591,3 +591,32 @@ func suggest(c candidate, sp ruleSpec) string {
 	}
 	return fmt.Sprintf("SELECT 1 FROM %s LIMIT 1", c.table)
 }
+
+// UnusedAllows returns the exceptions of in's steps that except no hit of run
+// (hits: CheckRules's for run) at a boundary whose schema diff shows changes: a
+// stale exception, or one for a rule its step does not break. Steps without a
+// diff (the baseline, a step that changed nothing or failed, an engine whose
+// catalog was not read) are not judged.
+func UnusedAllows(run Run, hits []RuleHit, in RuleInput) []plan.Allow {
+	checked := map[string]bool{}
+	for _, b := range run.Boundaries {
+		if b.Phase != plan.Baseline && b.SchemaDiff != nil {
+			checked[b.Step] = true
+		}
+	}
+	used := map[string]bool{}
+	for _, h := range hits {
+		if h.Engine == run.Engine && h.Scenario == run.Scenario {
+			used[h.Step+"\x00"+string(h.Rule)] = true
+		}
+	}
+	var out []plan.Allow
+	for _, st := range in.Steps {
+		for _, a := range st.Allows {
+			if checked[st.Name] && !used[st.Name+"\x00"+string(a.Rule)] {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}

@@ -271,3 +271,23 @@ func TestParseRuleMode(t *testing.T) {
 		t.Errorf("ParseRuleMode(strict): %v", err)
 	}
 }
+
+func TestUnusedAllows(t *testing.T) {
+	allow := func(r plan.RuleID, line int) plan.Allow {
+		return plan.Allow{Rule: r, Reason: "why", File: "m.sql", Line: line}
+	}
+	in := RuleInput{Steps: []RuleStep{
+		{Name: "0001_init", Allows: []plan.Allow{allow(plan.RuleDropInExpand, 1)}},
+		{Name: "0002_step", Statements: []string{"ALTER TABLE users DROP COLUMN nickname"},
+			Allows: []plan.Allow{allow(plan.RuleDropInExpand, 2), allow(plan.RuleCheckInExpand, 3)}},
+	}}
+	run := ruleRun(plan.Expand, []schema.Change{dropNick}, nil)
+	got := UnusedAllows(run, CheckRules(run, nil, in, RulesWarn), in)
+	if diff := cmp.Diff([]plan.Allow{allow(plan.RuleCheckInExpand, 3)}, got); diff != "" {
+		t.Errorf("the exception of a rule its step does not break is unused; the baseline's is not judged (-want +got):\n%s", diff)
+	}
+	run.Boundaries[1].SchemaDiff = nil
+	if got := UnusedAllows(run, nil, in); len(got) != 0 {
+		t.Errorf("a step whose diff was not read judges no exception: got %v", got)
+	}
+}

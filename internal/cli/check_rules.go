@@ -9,7 +9,8 @@ import (
 )
 
 // checkRules settles the phase rules of every run of res (verdict.CheckRules)
-// from the parsed inputs of the run's family; runs are in the order of specs.
+// from the parsed inputs of the run's family, and notes on the run the
+// exceptions that except nothing; runs are in the order of specs.
 func checkRules(res *verdict.Result, mode verdict.RuleMode, specs []engine.Spec, inputs map[engine.Family]*familyInputs) []verdict.RuleHit {
 	if mode == verdict.RulesOff {
 		return nil
@@ -53,7 +54,11 @@ func checkRules(res *verdict.Result, mode verdict.RuleMode, specs []engine.Spec,
 				ri.Queries = append(ri.Queries, rq)
 			}
 		}
-		hits = append(hits, verdict.CheckRules(run, res.Violations, ri, mode)...)
+		rh := verdict.CheckRules(run, res.Violations, ri, mode)
+		for _, a := range verdict.UnusedAllows(run, rh, ri) {
+			res.Runs[i].Notes = append(res.Runs[i].Notes, fmt.Sprintf("%s:%d: -- straddle:allow %s excepts nothing: its step does not break %s here; remove it", a.File, a.Line, a.Rule, a.Rule))
+		}
+		hits = append(hits, rh...)
 	}
 	return hits
 }
