@@ -138,11 +138,10 @@ type RuleQuery struct {
 // ruleSpec is how a rule finds its link to the explanation table and which
 // failures prove it.
 type ruleSpec struct {
-	// the entry of recipes that says how to do it safely
-	class  string
-	kind   Kind
-	op     schema.Op
-	object schema.Kind
+	// class or kind picks the entry of recipes that says how to do it safely,
+	// among those of the hit's change (op and object kind).
+	class string
+	kind  Kind
 	// proves lists the failure classes (or result codes) that prove a hit when
 	// a query touching the object fails with them; stall: a stall proves it.
 	proves []string
@@ -152,16 +151,16 @@ type ruleSpec struct {
 }
 
 var ruleSpecs = map[plan.RuleID]ruleSpec{
-	plan.RuleDropInExpand:          {class: "undefined-column", op: schema.Dropped, object: schema.Column, proves: []string{"undefined-column", "undefined-table", "stale-plan", "column-count", "columns"}},
-	plan.RuleRenameInExpand:        {class: "undefined-column", op: schema.Renamed, object: schema.Column, proves: []string{"undefined-column", "undefined-table", "stale-plan", "column-count", "columns", "undefined-object"}},
-	plan.RuleTypeChangeInPlace:     {kind: KindResult, op: schema.Changed, object: schema.Column, proves: []string{"invalid-value", "out-of-range", "stale-plan", "type", "value"}, stall: true},
-	plan.RuleNotNullWithoutDefault: {class: "not-null", op: schema.Added, object: schema.Column, proves: []string{"not-null"}, writers: true},
-	plan.RuleSetNotNullInExpand:    {class: "not-null", op: schema.Changed, object: schema.Column, proves: []string{"not-null"}, writers: true},
-	plan.RuleForeignKeyInExpand:    {class: "foreign-key", op: schema.Added, object: schema.Constraint, proves: []string{"foreign-key"}, stall: true, writers: true},
-	plan.RuleCheckInExpand:         {class: "check", op: schema.Added, object: schema.Constraint, proves: []string{"check"}, stall: true, writers: true},
-	plan.RuleUniqueInExpand:        {class: "unique", op: schema.Added, object: schema.Index, proves: []string{"unique"}, stall: true, writers: true},
-	plan.RuleIndexNotConcurrent:    {kind: KindStall, op: schema.Added, object: schema.Index, stall: true, writers: true},
-	plan.RuleEnumValueRemoved:      {class: "invalid-value", op: schema.Renamed, object: schema.Enum, proves: []string{"invalid-value"}},
+	plan.RuleDropInExpand:          {class: "undefined-column", proves: []string{"undefined-column", "undefined-table", "stale-plan", "column-count", "columns"}},
+	plan.RuleRenameInExpand:        {class: "undefined-column", proves: []string{"undefined-column", "undefined-table", "stale-plan", "column-count", "columns", "undefined-object"}},
+	plan.RuleTypeChangeInPlace:     {kind: KindResult, proves: []string{"invalid-value", "out-of-range", "stale-plan", "type", "value"}, stall: true},
+	plan.RuleNotNullWithoutDefault: {class: "not-null", proves: []string{"not-null"}, writers: true},
+	plan.RuleSetNotNullInExpand:    {class: "not-null", proves: []string{"not-null"}, writers: true},
+	plan.RuleForeignKeyInExpand:    {class: "foreign-key", proves: []string{"foreign-key"}, stall: true, writers: true},
+	plan.RuleCheckInExpand:         {class: "check", proves: []string{"check"}, stall: true, writers: true},
+	plan.RuleUniqueInExpand:        {class: "unique", proves: []string{"unique"}, stall: true, writers: true},
+	plan.RuleIndexNotConcurrent:    {kind: KindStall, stall: true, writers: true},
+	plan.RuleEnumValueRemoved:      {class: "invalid-value", proves: []string{"invalid-value"}},
 }
 
 // candidate is a rule a change hits, before the run settles it.
