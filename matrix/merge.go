@@ -104,6 +104,7 @@ func Merge(parts []*verdict.Result, names []string) (*verdict.Result, error) {
 		run            verdict.Run
 		violations     []verdict.Violation
 		workloadErrors []verdict.WorkloadError
+		rules          []verdict.RuleHit
 	}
 	var (
 		first    = parts[0].Matrix
@@ -159,7 +160,13 @@ func Merge(parts []*verdict.Result, names []string) (*verdict.Result, error) {
 						wes = append(wes, we)
 					}
 				}
-				runs = append(runs, runAt{c.Position, run, r.Violations[v : v+n], wes})
+				var hits []verdict.RuleHit
+				for _, h := range r.Rules {
+					if h.Scenario == run.Scenario && h.Engine == run.Engine {
+						hits = append(hits, h)
+					}
+				}
+				runs = append(runs, runAt{c.Position, run, r.Violations[v : v+n], wes, hits})
 				v += n
 			}
 		}
@@ -187,6 +194,7 @@ func Merge(parts []*verdict.Result, names []string) (*verdict.Result, error) {
 		out.Runs = append(out.Runs, r.run)
 		out.Violations = append(out.Violations, r.violations...)
 		out.WorkloadErrors = append(out.WorkloadErrors, r.workloadErrors...)
+		out.Rules = append(out.Rules, r.rules...)
 	}
 	out.Verdict = VerdictOf(out)
 	out.Matrix = &verdict.MatrixPart{Digest: first.Digest, Shard: "1/1", Size: first.Size, Cells: cells}

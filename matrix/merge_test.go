@@ -41,6 +41,9 @@ func fakeReport(t *testing.T, m *Matrix, s Shard, cells []Cell) *verdict.Result 
 			for k := range 2 { // two violations in one run: they must stay together
 				res.Violations = append(res.Violations, verdict.Violation{Engine: run.Engine, Scenario: run.Scenario, Phase: plan.Expand, Step: "0002", Kind: verdict.KindMigration, Code: fmt.Sprint(k)})
 			}
+			// a phase rule hit of the run: it travels with its run
+			res.Rules = append(res.Rules, verdict.RuleHit{Rule: plan.RuleDropInExpand, Engine: run.Engine, Scenario: run.Scenario,
+				Phase: plan.Expand, Step: "0002", Object: "column t.c", Outcome: verdict.NotExercised})
 			res.Verdict = verdict.Incompatible
 		case c.Position == 4:
 			pc.Status = "error"

@@ -106,6 +106,10 @@ type Dialect struct {
 	// false where every DDL statement commits on its own (MySQL/MariaDB), so traffic
 	// sees each intermediate statement of a step.
 	TransactionalDDL bool
+	// IndexBuildBlocksWrites is true where a plain CREATE INDEX blocks writes to
+	// the table for the whole build and CREATE INDEX CONCURRENTLY does not
+	// (PostgreSQL); MySQL/MariaDB build indexes online by default.
+	IndexBuildBlocksWrites bool
 	// SessionHoldsLocks returns one boolean column: true while the session that
 	// runs it is inside an explicit transaction, so the statements it ran so far
 	// are not visible (or their locks not released) yet. The runner probes the
@@ -185,13 +189,14 @@ var dialects = map[Family]*Dialect{
 			"40P01": ClassDeadlock,
 			"40001": ClassDeadlock,
 		},
-		VersionQuery:     "SHOW server_version",
-		CreateDatabase:   "CREATE DATABASE %s",
-		DropDatabase:     "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-		Quote:            func(s string) string { return `"` + s + `"` },
-		Placeholder:      func(n int) string { return "$" + strconv.Itoa(n) },
-		LockTimeout:      "SET lock_timeout = %d",
-		TransactionalDDL: true,
+		VersionQuery:           "SHOW server_version",
+		CreateDatabase:         "CREATE DATABASE %s",
+		DropDatabase:           "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		Quote:                  func(s string) string { return `"` + s + `"` },
+		Placeholder:            func(n int) string { return "$" + strconv.Itoa(n) },
+		LockTimeout:            "SET lock_timeout = %d",
+		TransactionalDDL:       true,
+		IndexBuildBlocksWrites: true,
 		// now() is the transaction's start, statement_timestamp() this
 		// statement's: equal only outside an explicit transaction.
 		SessionHoldsLocks:    "SELECT now() <> statement_timestamp()",

@@ -185,6 +185,7 @@ type body struct {
 	noTx      bool
 	phase     plan.Phase // from a -- straddle:phase header; "" without one
 	phaseLine int
+	allows    []plan.Allow // from -- straddle:allow lines of the header
 }
 
 // parseBody reads the statements, in-file markers and phase header of one file.
@@ -226,7 +227,7 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 	if err != nil {
 		return body{}, err
 	}
-	b.phase, b.phaseLine, err = header(path, lines, upLine)
+	b.phase, b.phaseLine, b.allows, err = header(path, lines, upLine)
 	if err != nil {
 		return body{}, err
 	}
@@ -235,15 +236,16 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 	return b, nil
 }
 
-// header finds the -- straddle:phase directive in the leading comment block of
-// the file or of its up section (the comment lines right after the up marker on
-// line upLine). A directive anywhere else is an error, so a misplaced one is
-// never silently ignored.
-func header(path string, lines []string, upLine int) (plan.Phase, int, error) {
+// header finds the -- straddle:phase directive and the -- straddle:allow
+// exceptions in the leading comment block of the file or of its up section (the
+// comment lines right after the up marker on line upLine). A directive anywhere
+// else is an error, so a misplaced one is never silently ignored.
+func header(path string, lines []string, upLine int) (plan.Phase, int, []plan.Allow, error) {
 	seen := map[int]bool{}
 	var (
-		phase plan.Phase
-		at    int
+		phase  plan.Phase
+		at     int
+		allows []plan.Allow
 	)
 	block := func(from int) error {
 		inComment := false
@@ -266,8 +268,16 @@ func header(path string, lines []string, upLine int) (plan.Phase, int, error) {
 				continue
 			}
 			seen[i] = true
+			if m[1] == "allow" {
+				a, err := parseAllow(path, i+1, m[2])
+				if err != nil {
+					return err
+				}
+				allows = append(allows, a)
+				continue
+			}
 			if m[1] != "phase" {
-				return plan.Errorf(path, i+1, "unknown directive \"straddle:%s\" (want -- straddle:phase expand|migrate|contract|baseline)", m[1])
+				return plan.Errorf(path, i+1, "unknown directive \"straddle:%s\" (want -- straddle:phase expand|migrate|contract|baseline or -- straddle:allow RULE: REASON)", m[1])
 			}
 			p, err := plan.ParsePhase(strings.TrimSpace(m[2]))
 			if err != nil {
@@ -283,19 +293,44 @@ func header(path string, lines []string, upLine int) (plan.Phase, int, error) {
 		return nil
 	}
 	if err := block(0); err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	if upLine > 0 {
 		if err := block(upLine); err != nil {
-			return "", 0, err
+			return "", 0, nil, err
 		}
 	}
 	for i, l := range lines {
 		if !seen[i] && reDirective.MatchString(strings.TrimSpace(l)) {
-			return "", 0, plan.Errorf(path, i+1, "-- straddle: directives belong in the comment block at the top of the file (or of its up section), before any SQL")
+			return "", 0, nil, plan.Errorf(path, i+1, "-- straddle: directives belong in the comment block at the top of the file (or of its up section), before any SQL")
 		}
 	}
-	return phase, at, nil
+	return phase, at, allows, nil
+}
+
+// parseAllow reads the rest of a "-- straddle:allow RULE: REASON" line: an
+// exception to a phase rule for this step. The rule must be one of plan.Rules
+// and the reason must say why the change is safe here, as Neutron asks of its
+// expand-drop exceptions: an exception nobody can review is bad input.
+func parseAllow(path string, line int, rest string) (plan.Allow, error) {
+	id, reason, _ := strings.Cut(strings.TrimSpace(rest), ":")
+	id, reason = strings.TrimSpace(id), strings.TrimSpace(reason)
+	ids := plan.RuleIDs()
+	if _, ok := plan.Rule(plan.RuleID(id)); !ok {
+		hint := ""
+		if near := input.Near(id, ids, 3); id != "" && len(near) > 0 {
+			hint = fmt.Sprintf(" (did you mean %s?)", strings.Join(near, " or "))
+		}
+		what := fmt.Sprintf("unknown rule %q", id)
+		if id == "" {
+			what = "no rule named"
+		}
+		return plan.Allow{}, plan.Errorf(path, line, "-- straddle:allow: %s%s; write -- straddle:allow RULE: REASON with RULE one of %s", what, hint, strings.Join(ids, ", "))
+	}
+	if reason == "" {
+		return plan.Allow{}, plan.Errorf(path, line, "-- straddle:allow %s has no reason; say why the change is safe here: -- straddle:allow %s: REASON", id, id)
+	}
+	return plan.Allow{Rule: plan.RuleID(id), Reason: reason, File: path, Line: line}, nil
 }
 
 // parseGoose reads the Up section of a goose file. Outside StatementBegin/End

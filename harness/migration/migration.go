@@ -29,6 +29,9 @@ type Step struct {
 	// statement PostgreSQL refuses inside a transaction block (… CONCURRENTLY,
 	// VACUUM, CREATE DATABASE …). The runner then applies the statements one by one.
 	NoTransaction bool
+	// Allows are the step's exceptions to phase rules: "-- straddle:allow RULE:
+	// REASON" lines of the file's header (see plan.Rules).
+	Allows []plan.Allow
 }
 
 // Options controls Load. The zero value detects the format and applies the
@@ -193,7 +196,7 @@ func Load(dir string, opts Options) (*Set, error) {
 			key = f.base
 		}
 		cands = append(cands, candidate{
-			step:     Step{Version: version, Name: name, File: f.path, Statements: b.stmts, NoTransaction: b.noTx},
+			step:     Step{Version: version, Name: name, File: f.path, Statements: b.stmts, NoTransaction: b.noTx, Allows: b.allows},
 			dirPhase: f.dirPhase,
 			head:     b.phase,
 			headLine: b.phaseLine,
@@ -470,5 +473,5 @@ func LoadFile(path string, phase plan.Phase) (Step, error) {
 		phase = plan.Expand
 	}
 	version, name := looseName(filepath.Base(path))
-	return Step{Version: version, Name: name, Phase: phase, File: path, Statements: b.stmts, NoTransaction: b.noTx}, nil
+	return Step{Version: version, Name: name, Phase: phase, File: path, Statements: b.stmts, NoTransaction: b.noTx, Allows: b.allows}, nil
 }

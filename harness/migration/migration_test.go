@@ -434,8 +434,32 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:   "unknown directive",
 			files:  map[string]string{"1_a.sql": "-- straddle:phsae expand\nSELECT 1;"},
-			want:   `DIR/1_a.sql:1: unknown directive "straddle:phsae" (want -- straddle:phase expand|migrate|contract|baseline)`,
+			want:   `DIR/1_a.sql:1: unknown directive "straddle:phsae" (want -- straddle:phase expand|migrate|contract|baseline or -- straddle:allow RULE: REASON)`,
 			reason: "a typo in the directive is not ignored",
+		},
+		{
+			name:   "exception without a reason",
+			files:  map[string]string{"1_a.sql": "-- straddle:phase expand\n-- straddle:allow drop-in-expand\nALTER TABLE t DROP COLUMN x;"},
+			want:   "DIR/1_a.sql:2: -- straddle:allow drop-in-expand has no reason; say why the change is safe here: -- straddle:allow drop-in-expand: REASON",
+			reason: "an exception nobody can review is bad input",
+		},
+		{
+			name:   "exception with an empty reason",
+			files:  map[string]string{"1_a.sql": "-- straddle:allow drop-in-expand:   \nALTER TABLE t DROP COLUMN x;"},
+			want:   "DIR/1_a.sql:1: -- straddle:allow drop-in-expand has no reason; say why the change is safe here: -- straddle:allow drop-in-expand: REASON",
+			reason: "blanks are no reason",
+		},
+		{
+			name:   "exception to an unknown rule",
+			files:  map[string]string{"1_a.sql": "-- straddle:allow drop-in-expnd: unused since v1.2\nALTER TABLE t DROP COLUMN x;"},
+			want:   `DIR/1_a.sql:1: -- straddle:allow: unknown rule "drop-in-expnd" (did you mean drop-in-expand?); write -- straddle:allow RULE: REASON with RULE one of ` + strings.Join(plan.RuleIDs(), ", "),
+			reason: "a misspelt rule would except nothing; the hint and the list say what to write",
+		},
+		{
+			name:   "exception after SQL",
+			files:  map[string]string{"1_a.sql": "ALTER TABLE t DROP COLUMN x;\n-- straddle:allow drop-in-expand: unused\n"},
+			want:   "DIR/1_a.sql:2: -- straddle: directives belong in the comment block at the top of the file (or of its up section), before any SQL",
+			reason: "exceptions sit in the header, like the phase",
 		},
 		{
 			name:   "misplaced header",
@@ -840,5 +864,48 @@ func TestRefs(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, set.Refs()); diff != "" {
 		t.Errorf("Refs (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadAllows(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"001_a.sql": "-- straddle:phase baseline\nCREATE TABLE t (x int);\n",
+		"002_b.sql": "-- straddle:phase expand\n--   straddle:allow drop-in-expand: column unused since v1.2  \n" +
+			"-- straddle:allow index-not-concurrent: the table is empty: t is new\nALTER TABLE t DROP COLUMN x;\n",
+		"003_c.sql": "-- straddle:phase contract\nSELECT 1;\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := Load(dir, Options{Format: Plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "002_b.sql")
+	want := []plan.Allow{
+		{Rule: plan.RuleDropInExpand, Reason: "column unused since v1.2", File: file, Line: 2},
+		{Rule: plan.RuleIndexNotConcurrent, Reason: "the table is empty: t is new", File: file, Line: 3},
+	}
+	if diff := cmp.Diff(want, set.Steps[1].Allows); diff != "" {
+		t.Errorf("allows of 002_b (-want +got), the reason is what follows the first colon, trimmed:\n%s", diff)
+	}
+	if len(set.Steps[0].Allows)+len(set.Steps[2].Allows) != 0 {
+		t.Errorf("allows belong to their own step only: %v %v", set.Steps[0].Allows, set.Steps[2].Allows)
+	}
+
+	// goose: the exception may sit in the up section's header.
+	g := filepath.Join(t.TempDir(), "004_d.sql")
+	if err := os.WriteFile(g, []byte("-- +goose Up\n-- straddle:allow rename-in-expand: a view keeps the old name\nALTER TABLE t RENAME TO u;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadFile(g, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Allows) != 1 || st.Allows[0].Rule != plan.RuleRenameInExpand || st.Allows[0].Line != 2 {
+		t.Errorf("goose up-section allow: got %+v", st.Allows)
 	}
 }

@@ -323,7 +323,7 @@ func loadSqitch(dir string, syn syntax) ([]candidate, error) {
 		bd.stmts = dropTxWrapper(bd.stmts)
 		version := fmt.Sprintf("%04d", i+1)
 		cands = append(cands, candidate{
-			step:     Step{Version: version, Name: script, File: path, Statements: bd.stmts, NoTransaction: bd.noTx},
+			step:     Step{Version: version, Name: script, File: path, Statements: bd.stmts, NoTransaction: bd.noTx, Allows: bd.allows},
 			head:     bd.phase,
 			headLine: bd.phaseLine,
 			sortKey:  version,

@@ -70,11 +70,13 @@ type junitSkipped struct {
 // split the class name at its last dot). A violation is a <failure>, a cell that
 // did not run is <skipped>, informational failures are <system-out> of a passing
 // testcase, and a run's environment failure is an <error> testcase "environment".
+// Each phase rule hit is a testcase "rule RULE BOUNDARY OBJECT", a <failure> when
+// it fails --rules error.
 // With opts.Timings the migration testcases carry their time in seconds.
 func JUnit(w io.Writer, r *verdict.Result, opts Options) error {
 	out := junitSuites{Name: "straddle", Suites: []junitSuite{}}
 	for _, run := range r.Runs {
-		s := junitRun(run, opts)
+		s := junitRun(run, r.Rules, opts)
 		out.Tests += s.Tests
 		out.Failures += s.Failures
 		out.Errors += s.Errors
@@ -93,7 +95,7 @@ func JUnit(w io.Writer, r *verdict.Result, opts Options) error {
 	return err
 }
 
-func junitRun(run verdict.Run, opts Options) junitSuite {
+func junitRun(run verdict.Run, rules []verdict.RuleHit, opts Options) junitSuite {
 	name := run.Engine
 	if run.Scenario != "" {
 		name = run.Scenario + " " + run.Engine
@@ -122,6 +124,7 @@ func junitRun(run verdict.Run, opts Options) junitSuite {
 			s.Cases = append(s.Cases, junitCell(b, c, class, opts))
 		}
 	}
+	s.Cases = append(s.Cases, junitRules(run, rules, class)...)
 	for _, c := range s.Cases {
 		s.Tests++
 		switch {

@@ -26,6 +26,12 @@ func Markdown(w io.Writer, r *verdict.Result, opts Options) error {
 	for _, run := range r.Runs {
 		b.WriteString("\n")
 		mdRun(&b, run, r.Violations, opts)
+		if hits := mdRules(run, r.Rules); len(hits) > 0 {
+			b.WriteString("\n**Phase rules**\n\n")
+			for _, h := range hits {
+				b.WriteString("- " + h + "\n")
+			}
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

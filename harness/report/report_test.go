@@ -301,6 +301,16 @@ func TestGolden(t *testing.T) {
 			})
 		}
 	}
+	// Phase rules: hits as verdict.CheckRules settles them, one of each outcome.
+	for _, format := range Formats {
+		t.Run("rules/"+format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, format, withRules(result(t, "incompatible")), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "rules."+format, buf.Bytes())
+		})
+	}
 	t.Run("incompatible-color/text", func(t *testing.T) {
 		var buf bytes.Buffer
 		if err := Text(&buf, result(t, "incompatible"), Options{Color: true}); err != nil {
@@ -475,6 +485,9 @@ func TestTextWidth(t *testing.T) {
 	if err := Text(&buf, result(t, fixtureOrder...), Options{Timings: true}); err != nil {
 		t.Fatal(err)
 	}
+	if err := Text(&buf, withRules(result(t, "incompatible")), Options{}); err != nil {
+		t.Fatal(err)
+	}
 	for i, l := range strings.Split(buf.String(), "\n") {
 		if n := utf8.RuneCountInString(l); n > textWidth {
 			t.Errorf("line %d is %d columns, want ≤ %d:\n%s", i+1, n, textWidth, l)
@@ -540,4 +553,33 @@ func TestCommandOutput(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withRules adds a hit of each outcome to r's first run: proven (linked to
+// its violation), refuted, not exercised and excepted, not exercised and
+// failing --rules error.
+func withRules(r *verdict.Result) *verdict.Result {
+	run := r.Runs[0]
+	hit := func(rule plan.RuleID, b int, object string) verdict.RuleHit {
+		bd := run.Boundaries[b]
+		return verdict.RuleHit{Rule: rule, Engine: run.Engine, Scenario: run.Scenario, Phase: bd.Phase, Step: bd.Step,
+			Object: object, Change: object + " changed", Statement: 1}
+	}
+	proven := hit(plan.RuleRenameInExpand, 1, "column users.name")
+	proven.Outcome = verdict.Proven
+	proven.Violation = &verdict.RuleViolation{Release: plan.Old, Query: "GetUser", Code: "42703", Kind: verdict.KindError}
+	proven.Pattern, proven.Recipe = "4. Rename column", "add the new column and sync triggers in expand"
+	refuted := hit(plan.RuleIndexNotConcurrent, 2, "index users.users_email")
+	refuted.Outcome = verdict.Refuted
+	refuted.Queries = []string{"old CreateUser", "new CreateUser"}
+	allowed := hit(plan.RuleDropInExpand, 2, "column users.legacy")
+	allowed.Outcome = verdict.NotExercised
+	allowed.Suggest = "SELECT legacy FROM users LIMIT 1"
+	allowed.Allowed, allowed.AllowedAt = "column unused since v1.2", "migrations/0003_add_email_index.sql:2"
+	fails := hit(plan.RuleUniqueInExpand, 2, "index users.users_email")
+	fails.Outcome = verdict.NotExercised
+	fails.Suggest = "an INSERT into users as the old release writes it, e.g. INSERT INTO users (…) VALUES (…)"
+	fails.Fails = true
+	r.Rules = []verdict.RuleHit{proven, refuted, allowed, fails}
+	return r
 }

@@ -69,6 +69,7 @@ func Text(w io.Writer, r *verdict.Result, opts Options) error {
 	for _, run := range r.Runs {
 		p.run(run)
 		p.explain(run, r.Violations)
+		p.rules(run, r.Rules)
 		p.line()
 	}
 	v := string(r.Verdict)

@@ -24,6 +24,10 @@
 //   - The verdict is "incompatible" when there is any violation, else "error" when a
 //     run could not complete (an environment failure certifies nothing), else
 //     "compatible".
+//   - Phase rules (CheckRules, rules.go) are read from each boundary's schema diff
+//     and its step's statements, then settled by the run: proven by a violation
+//     there, refuted by queries that exercise the object and kept working, or not
+//     exercised. They never change the verdict; a proven hit is a violation already.
 //
 // It is a pure function: no I/O, no clock, no driver. It does not import package
 // engine, whose contracts hand out *sql.DB (database/sql is off limits for the pure

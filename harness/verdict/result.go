@@ -64,6 +64,9 @@ type Result struct {
 	// WorkloadErrors lists the queries that fail on their own release's
 	// baseline (see WorkloadError); the CLI exits 2 for them.
 	WorkloadErrors []WorkloadError `json:"workload_errors,omitempty"`
+	// Rules lists the phase rules the runs' steps break and how each run
+	// settled them (CheckRules), by run then boundary; absent with --rules off.
+	Rules []RuleHit `json:"rules,omitempty"`
 	// Matrix is set on the reports of `straddle matrix run`: which cells of which
 	// matrix the report covers, so the reports of shards merge into one.
 	Matrix *MatrixPart `json:"matrix,omitempty"`
@@ -437,5 +440,6 @@ func (r *Result) WithoutTimings() *Result {
 		out.Violations[i] = v
 	}
 	out.WorkloadErrors = append([]WorkloadError(nil), r.WorkloadErrors...)
+	out.Rules = append([]RuleHit(nil), r.Rules...)
 	return out
 }

@@ -48,6 +48,7 @@ type checkFlags struct {
 	// allowWorkloadErrors judges the rest when some query fails on its own
 	// release's baseline, instead of exiting 2.
 	allowWorkloadErrors bool
+	rules               string       // --rules: off, warn or error (verdict.RuleMode)
 	traffic             loadFlags    // load_flags.go
 	cert                certifyFlags // certify.go
 }
@@ -67,6 +68,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.passes, "passes", 1, "`N` runs of each release's workload after each step")
 	fs.BoolVar(&f.noDuring, "no-during", false, "run the workloads only between steps, not while a step is applied")
 	fs.BoolVar(&f.allowWorkloadErrors, "allow-workload-errors", false, "report queries that fail on their own release's baseline (a query or arguments problem) and judge the rest, instead of exiting 2")
+	fs.StringVar(&f.rules, "rules", string(verdict.RulesWarn), "phase rules (drop or rename before contract, …) settled by the run: `MODE` off, warn (list them), or error (also fail, exit 1, when a hit is not exercised by any query and not excepted with -- straddle:allow RULE: REASON)")
 	f.traffic.register(fs)
 	f.cert.register(fs)
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "run up to `N` engines at once (the report keeps the order of --engine)")
@@ -100,6 +102,9 @@ func (f *checkFlags) validate(args []string) error {
 		return fmt.Errorf("%w: --passes %d: want 1 or more", ErrUsage, f.passes)
 	case !slices.Contains(report.Formats, f.format):
 		return fmt.Errorf("%w: --format %q: want one of %s", ErrUsage, f.format, strings.Join(report.Formats, ", "))
+	}
+	if _, err := verdict.ParseRuleMode(f.rules); err != nil {
+		return fmt.Errorf("%w: --rules %q: want one of %s", ErrUsage, f.rules, strings.Join(verdict.RuleModes, ", "))
 	}
 	if f.migFormat != "" {
 		if _, err := migration.ParseFormat(f.migFormat); err != nil {
@@ -169,6 +174,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 
 	res := verdict.Decide(runs)
+	res.Rules = checkRules(res, verdict.RuleMode(f.rules), specs, inputs) // check_rules.go
 	if err := f.cert.write(ctx, &f, specs, res); err != nil {
 		return err
 	}
@@ -206,7 +212,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	case res.Verdict == verdict.Incompatible:
 		return fmt.Errorf("%w: %s", ErrIncompatible, countViolations(res))
 	}
-	return nil
+	return rulesFailure(e, res)
 }
 
 // load parses the migrations and query files for one family.

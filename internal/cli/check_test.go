@@ -38,6 +38,8 @@ func TestCheckBadInput(t *testing.T) {
 	bad := filepath.Dir(write("bad/0001_x.up.sql", "CREATE TABLE t (s VARCHAR(10) DEFAULT 'open);\n"))
 	q := write("q.sql", "-- name: GetUser :one\n-- args: 1\nSELECT id FROM users WHERE id = $1;\n")
 	badq := write("badq.sql", "-- name: GetUser :one\n-- args: nope\nSELECT id FROM users WHERE id = $1;\n")
+	write("noreason/0001_create_users.up.sql", "-- straddle:phase baseline\nCREATE TABLE users (id BIGINT, x INT);\n")
+	noreason := filepath.Dir(write("noreason/0002_drop_x.up.sql", "-- straddle:phase expand\n-- straddle:allow drop-in-expand\nALTER TABLE users DROP COLUMN x;\n"))
 
 	cases := []struct {
 		name   string
@@ -59,6 +61,8 @@ func TestCheckBadInput(t *testing.T) {
 		{"out dir", []string{"--migrations", migs, "--old", q, "--new", q, "--out", filepath.Join(dir, "nosuch", "r.json")}, "does not exist", "fails before servers start"},
 		{"engine", []string{"--migrations", migs, "--old", q, "--new", q, "--engine", "oracle"}, "--engine", "specs are parsed at the edge"},
 		{"provider", []string{"--migrations", migs, "--old", q, "--new", q, "--provider", "cloud"}, `--provider "cloud"`, "providers are a fixed list"},
+		{"rules mode", []string{"--migrations", migs, "--old", q, "--new", q, "--rules", "strict"}, `--rules "strict": want one of off, warn, error`, "modes are a fixed list"},
+		{"exception without reason", []string{"--migrations", noreason, "--old", q, "--new", q}, "0002_drop_x.up.sql:2: -- straddle:allow drop-in-expand has no reason", "file:line of the exception, before servers start"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

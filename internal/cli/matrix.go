@@ -231,6 +231,7 @@ func runMatrixRun(ctx context.Context, e *env, args []string) error {
 			part.Cells[i].Runs = len(o.res.Runs)
 			res.Runs = append(res.Runs, o.res.Runs...)
 			res.Violations = append(res.Violations, o.res.Violations...)
+			res.Rules = append(res.Rules, o.res.Rules...)
 		}
 	}
 	res.Verdict = matrix.VerdictOf(res)
