@@ -90,6 +90,22 @@ func TestCheck(t *testing.T) {
 		}
 	}
 
+	// First, before the parallel checks share the fleet: a check cancelled while
+	// its server starts must not leave the fleet remembering a failed start.
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		res, err := harness.Check(ctx, cfg(filepath.Join(projects, "rename_naive"), "old.sql", "new.sql"))
+		if res != nil || !errors.Is(err, harness.ErrEnvironment) || !errors.Is(err, context.Canceled) {
+			t.Errorf("Check = %v, %v; want an environment failure that is context.Canceled", res, err)
+		}
+		// The same as a start the cancelled check may have begun (it may also
+		// stop before starting anything): the subtests below need the server.
+		if _, err := fleet.Server(ctx, pg[0]); !errors.Is(err, context.Canceled) {
+			t.Errorf("fleet.Server with a cancelled ctx: %v, want context.Canceled", err)
+		}
+	})
+
 	t.Run("incompatible, twice at once", func(t *testing.T) {
 		t.Parallel()
 		c, err := harness.NewChecker(t.Context(), cfg(filepath.Join(projects, "rename_naive"), "old.sql", "new.sql"))
@@ -161,15 +177,6 @@ func TestCheck(t *testing.T) {
 		}
 	})
 
-	t.Run("cancelled", func(t *testing.T) {
-		t.Parallel()
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		res, err := harness.Check(ctx, cfg(filepath.Join(projects, "rename_naive"), "old.sql", "new.sql"))
-		if res != nil || !errors.Is(err, harness.ErrEnvironment) || !errors.Is(err, context.Canceled) {
-			t.Errorf("Check = %v, %v; want an environment failure that is context.Canceled", res, err)
-		}
-	})
 }
 
 // An engine that cannot be reached is an environment failure with the result
