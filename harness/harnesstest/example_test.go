@@ -27,7 +27,7 @@ func ExampleCheck() {
 // subtests are done: parallel subtests run after the test function returns, so
 // a deferred Stop would pull their servers away.
 func ExampleFleet() {
-	var t *testing.T // func TestNaiveChangesAreCaught(t *testing.T) {
+	var t *testing.T                   // func TestNaiveChangesAreCaught(t *testing.T) {
 	fleet := harnesstest.Fleet(t, nil) // $STRADDLE_PROVIDER: auto, docker or local
 	for _, project := range []string{"rename_naive", "drop_column_in_expand"} {
 		t.Run(project, func(t *testing.T) {

@@ -158,6 +158,7 @@ func TestUserModule(t *testing.T) {
 	} {
 		assert.Equal(t, status[test], want, "%s:\n%s", test, logOf(test))
 	}
+	t.Logf("the user module's tests: %v", status)
 	failLog := logOf("TestHelperFails")
 	for _, want := range []string{"straddle check: incompatible: ", "FAIL old at expand/0002_rename_name_to_full_name", "verdict: incompatible"} {
 		assert.Assert(t, strings.Contains(failLog, want), "TestHelperFails output lacks %q:\n%s", want, failLog)
