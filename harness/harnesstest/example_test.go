@@ -14,7 +14,8 @@ import (
 // set as the test attribute straddle-report). Compiled, not run, here: t is the
 // test's *testing.T; docs/go-test.md's test runs it.
 func ExampleCheck() {
-	var t *testing.T // func TestUpgradeIsSafe(t *testing.T) {
+	// In func TestUpgradeIsSafe(t *testing.T):
+	var t *testing.T
 	harnesstest.Check(t, harness.CheckConfig{
 		Migrations: "db/migrations",
 		Old:        harness.Workload{Queries: "git:v1.4.0:db/queries"},
@@ -27,7 +28,8 @@ func ExampleCheck() {
 // subtests are done: parallel subtests run after the test function returns, so
 // a deferred Stop would pull their servers away.
 func ExampleFleet() {
-	var t *testing.T                   // func TestNaiveChangesAreCaught(t *testing.T) {
+	// In func TestNaiveChangesAreCaught(t *testing.T):
+	var t *testing.T
 	fleet := harnesstest.Fleet(t, nil) // $STRADDLE_PROVIDER: auto, docker or local
 	for _, project := range []string{"rename_naive", "drop_column_in_expand"} {
 		t.Run(project, func(t *testing.T) {
