@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
@@ -76,7 +77,8 @@ type CheckConfig struct {
 	AllowWorkloadErrors bool
 
 	// Progress, when set, is told when each engine's run starts and ends. Calls
-	// come from the goroutines running the engines, one at a time.
+	// come from the goroutines running the engines, one at a time (also when
+	// several Checks of one Checker run at once).
 	Progress func(Progress)
 }
 
@@ -109,6 +111,8 @@ type Progress struct {
 type Checker struct {
 	cfg    CheckConfig
 	inputs map[engine.Family]*familyInputs
+	// progress serializes the calls of cfg.Progress, across concurrent Checks too.
+	progress sync.Mutex
 }
 
 // familyInputs are the parsed inputs for the engines of one family.

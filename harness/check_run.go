@@ -32,13 +32,12 @@ func (c *Checker) runEngines(ctx context.Context, fleet *engine.Fleet) ([]verdic
 		err error
 	}
 	results := make([]result, len(specs))
-	var mu sync.Mutex // serializes the calls of Progress
 	progress := func(p Progress) {
 		if c.cfg.Progress == nil {
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		c.progress.Lock()
+		defer c.progress.Unlock()
 		c.cfg.Progress(p)
 	}
 	sem := make(chan struct{}, c.cfg.Jobs)
