@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -46,11 +47,12 @@ type testEvent struct {
 	Action, Test, Output, Key, Value string
 }
 
-// TestUserModule is docs/go-test.md as a user meets it: its Go block is the test
-// file of a module of its own that requires straddle through a replace directive,
-// run with `go test -json` on the local provider (both engines), next to a test
-// that harnesstest.Check must fail. Afterwards nothing the checks started is left:
-// no server process, nothing in the run's TMPDIR.
+// TestUserModule is docs/go-test.md as a user meets it: its Go blocks are the test
+// files of a module of its own that requires straddle through a replace
+// directive (with two cookbook scripts for the scenario route), run with
+// `go test -json` on the local provider (both engines), next to a test that
+// harnesstest.Check must fail. Afterwards nothing the checks and scripts started
+// is left: no server process, nothing in the run's TMPDIR.
 func TestUserModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module and starts database servers")
@@ -60,7 +62,7 @@ func TestUserModule(t *testing.T) {
 	page, err := os.ReadFile(filepath.Join(repo, "docs/go-test.md"))
 	assert.NilError(t, err)
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllSubmatch(page, -1)
-	assert.Equal(t, len(blocks), 1, "docs/go-test.md: want one Go block, the test file")
+	assert.Equal(t, len(blocks), 2, "docs/go-test.md: want two Go blocks, each a test file: the checks and the scenario scripts")
 
 	mod := t.TempDir()
 	write := func(name string, data []byte) {
@@ -73,7 +75,14 @@ func TestUserModule(t *testing.T) {
 	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
 	assert.NilError(t, err)
 	write("go.sum", sum)
-	write("db_test.go", blocks[0][1])
+	for i, b := range blocks {
+		write(fmt.Sprintf("doc%d_test.go", i+1), b[1])
+	}
+	for _, script := range []string{"add_column_nullable", "drop_column_naive"} {
+		data, err := os.ReadFile(filepath.Join(repo, "scenarios/cookbook", script+".txtar"))
+		assert.NilError(t, err)
+		write(filepath.Join("testdata/scenarios", script+".txtar"), data)
+	}
 	write("fail_test.go", []byte(helperFails))
 	for name, project := range map[string]string{"safe": "add_nullable_column", "naive": "rename_naive"} {
 		src := filepath.Join(repo, "testdata/projects", project)
@@ -150,11 +159,13 @@ func TestUserModule(t *testing.T) {
 		return ""
 	}
 	for test, want := range map[string]string{
-		"TestUpgradeIsSafe":                "pass",
-		"TestNaiveRenameIsCaught":          "pass",
-		"TestNaiveRenameIsCaught/postgres": "pass",
-		"TestNaiveRenameIsCaught/mariadb":  "pass",
-		"TestHelperFails":                  "fail",
+		"TestUpgradeIsSafe":                 "pass",
+		"TestNaiveRenameIsCaught":           "pass",
+		"TestNaiveRenameIsCaught/postgres":  "pass",
+		"TestNaiveRenameIsCaught/mariadb":   "pass",
+		"TestHelperFails":                   "fail",
+		"TestScenarios/add_column_nullable": "pass",
+		"TestScenarios/drop_column_naive":   "pass",
 	} {
 		assert.Equal(t, status[test], want, "%s:\n%s", test, logOf(test))
 	}
