@@ -26,6 +26,11 @@ var rank = map[string]int{
 	"report":    7,
 	"session":   7, // orchestration: runner + verdict, beside report
 	"certify":   7, // certificates of a verdict, beside report
+	// The front door (package harness itself): one call that runs a whole check
+	// through session. It may import every stage; no stage imports it.
+	".": 8,
+	// Test helpers around the front door (Check(t, …), Fleet(t, …)).
+	"harnesstest": 9,
 }
 
 // pure packages do no I/O: no database driver, no database/sql, no os/exec.
@@ -61,8 +66,11 @@ func list(t *testing.T, patterns ...string) []pkg {
 }
 
 // stage returns the top-level stage of a harness import path ("engine" for
-// …/harness/engine/docker), or "".
+// …/harness/engine/docker; "." for package harness itself), or "".
 func stage(path string) string {
+	if path == strings.TrimSuffix(mod, "/") {
+		return "."
+	}
 	if !strings.HasPrefix(path, mod) {
 		return ""
 	}

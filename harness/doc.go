@@ -1,8 +1,16 @@
-// Package harness is the straddle library. It holds no code of its own: each concept
-// is a sub-package, and the imports point one way along the data flow
+// Package harness is the straddle library and its front door: Check (and
+// NewChecker, for a check run more than once) does exactly what `straddle check`
+// does — parse a project's migrations and both releases' workloads, run the
+// rollout on each engine, decide the verdict — and returns the result with an
+// error that says what it means (ErrIncompatible, ErrBadInput, ErrEnvironment).
+// Package harnesstest wraps it for go test.
 //
-//	plan → engine → observe → migration → workload → runner → verdict/command → report/session
+// Each concept is a sub-package, and the imports point one way along the data flow
+//
+//	plan → engine → observe → migration → workload → runner → verdict/command → report/session → harness
 //
 // (a package imports only packages to its left; command runs a project's own
-// programs as runner workloads and migration steps). arch_test.go keeps it so.
+// programs as runner workloads and migration steps). This package parses no
+// flags and renders no report: the CLI (internal/cli) is flag parsing and
+// printing around Check. arch_test.go keeps the arrows honest.
 package harness

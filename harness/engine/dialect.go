@@ -70,9 +70,17 @@ type DBError struct {
 	// Gone is true when the code says the server or the connection went away
 	// (Dialect.Gone): an environment failure, never a finding about the SQL.
 	Gone bool
+	// cause is the error Classify reduced (the driver's typed error is in its
+	// chain); nil for a DBError made by hand.
+	cause error
 }
 
 func (e *DBError) Error() string { return e.Code + ": " + e.Message }
+
+// Unwrap returns the error Classify reduced, so errors.As still finds the
+// driver's own error (*pgconn.PgError, *mysql.MySQLError) and errors.Is what
+// else its chain holds.
+func (e *DBError) Unwrap() error { return e.cause }
 
 // Dialect is everything that differs between families, as data. Get one with
 // DialectOf; never switch on Family elsewhere.
@@ -314,7 +322,7 @@ func Classify(err error) *DBError {
 	defer classifiersMu.RUnlock()
 	for _, c := range classifiers {
 		if f, code, msg, ok := c(err); ok {
-			return &DBError{Code: code, Class: classOf(f, code), Message: msg, Gone: dialects[f].gone(code)}
+			return &DBError{Code: code, Class: classOf(f, code), Message: msg, Gone: dialects[f].gone(code), cause: err}
 		}
 	}
 	return nil

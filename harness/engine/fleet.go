@@ -22,6 +22,9 @@ type fleetEntry struct {
 	ready  chan struct{}
 	server Server
 	err    error
+	// cancelled: the start failed because its caller's ctx ended; the entry is
+	// no longer in the map.
+	cancelled bool
 }
 
 // NewFleet returns a fleet that starts servers with p.
@@ -34,28 +37,43 @@ func (f *Fleet) Provider() Provider { return f.provider }
 
 // Server returns the running server for spec, starting it on first use. Concurrent
 // callers for the same spec wait for one start. A failed start is remembered: the
-// run does not retry a broken engine for every scenario.
+// run does not retry a broken engine for every scenario. A start that failed
+// because its caller's ctx ended is not: the next caller (a later check sharing
+// the fleet) starts the server again.
 func (f *Fleet) Server(ctx context.Context, spec Spec) (Server, error) {
 	key := spec.String() + "|" + spec.Image
-	f.mu.Lock()
-	e, ok := f.servers[key]
-	if !ok {
-		e = &fleetEntry{ready: make(chan struct{})}
-		f.servers[key] = e
-		f.mu.Unlock()
-		e.server, e.err = f.provider.Start(ctx, spec)
-		if e.err != nil {
-			e.err = fmt.Errorf("start %s (%s provider): %w", spec, f.provider.Name(), e.err)
+	for {
+		f.mu.Lock()
+		e, ok := f.servers[key]
+		if !ok {
+			e = &fleetEntry{ready: make(chan struct{})}
+			f.servers[key] = e
+			f.mu.Unlock()
+			e.server, e.err = f.provider.Start(ctx, spec)
+			if e.err != nil {
+				e.err = fmt.Errorf("start %s (%s provider): %w", spec, f.provider.Name(), e.err)
+				if ctx.Err() != nil {
+					e.cancelled = true
+					f.mu.Lock()
+					if f.servers[key] == e {
+						delete(f.servers, key)
+					}
+					f.mu.Unlock()
+				}
+			}
+			close(e.ready)
+		} else {
+			f.mu.Unlock()
 		}
-		close(e.ready)
-	} else {
-		f.mu.Unlock()
-	}
-	select {
-	case <-e.ready:
-		return e.server, e.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		select {
+		case <-e.ready:
+			if e.cancelled && ctx.Err() == nil {
+				continue // another caller's cancelled start: try again
+			}
+			return e.server, e.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

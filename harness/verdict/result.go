@@ -104,6 +104,23 @@ func (r *Result) EnvFailure() bool {
 	return false
 }
 
+// ViolationSummary counts the violations and the runs: "no violations in 1 run",
+// "3 violations in 2 runs".
+func (r *Result) ViolationSummary() string {
+	runs := "1 run"
+	if len(r.Runs) != 1 {
+		runs = fmt.Sprintf("%d runs", len(r.Runs))
+	}
+	switch n := len(r.Violations); n {
+	case 0:
+		return "no violations in " + runs
+	case 1:
+		return "1 violation in " + runs
+	default:
+		return fmt.Sprintf("%d violations in %s", n, runs)
+	}
+}
+
 // Run is the outcome of one scenario on one engine.
 type Run struct {
 	Scenario      string `json:"scenario"`

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,22 +12,15 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
-	extcmd "github.com/straddle-dev/straddle/harness/command"
+	"github.com/straddle-dev/straddle/harness"
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/migration"
-	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/report"
-	"github.com/straddle-dev/straddle/harness/runner"
-	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/verdict"
-	"github.com/straddle-dev/straddle/harness/workload"
 )
-
-// familyPlaceholder in --migrations, --old and --new is replaced by each engine's
-// family ("postgres" or "mysql"), for projects that keep SQL per family.
-const familyPlaceholder = "{family}"
 
 // checkFlags are the flags of `straddle check`.
 type checkFlags struct {
@@ -117,18 +111,12 @@ func (f *checkFlags) validate(args []string) error {
 	return f.traffic.validate()
 }
 
-// familyInputs are the parsed inputs for the engines of one family.
-type familyInputs struct {
-	set     *migration.Set
-	queries map[plan.Release]*workload.Workload // nil for a release run by a command
-}
-
-// runCheck is `straddle check`: it parses the project's migrations and both
-// releases' workloads once per family, before starting any server; runs the
-// rollout on each engine in turn through session.Run, the runner scenarios use;
-// and renders one report. Exit: 0 compatible, 1 incompatible (ErrIncompatible),
-// 2 bad input (including a statement the server cannot parse, at its file:line),
-// 3 an environment failure (the report is still written).
+// runCheck is `straddle check`: flags in, harness.Checker (which parses every
+// input before starting any server and runs the rollout on each engine), report
+// out. Exit: 0 compatible, 1 incompatible (ErrIncompatible), 2 bad input
+// (including a statement the server cannot parse, at its file:line, and a query
+// that fails on its own release's baseline), 3 an environment failure (the report
+// is still written).
 func runCheck(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "check")
 	var f checkFlags
@@ -148,33 +136,23 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: no engine to run: give --engine SPEC", ErrUsage)
 	}
 
-	// Parse every input before starting anything: bad input costs no server.
-	inputs := map[engine.Family]*familyInputs{}
-	loaded := map[string]*workload.Workload{}
-	for _, sp := range specs {
-		fam := sp.Family()
-		if inputs[fam] != nil {
-			continue
+	// Every input is parsed before anything starts: bad input costs no server.
+	chk, err := harness.NewChecker(ctx, f.config(e, p, specs))
+	if err != nil {
+		var qe *harness.QueriesError
+		if errors.As(err, &qe) {
+			return fmt.Errorf("--%s: %w", qe.Release, qe.Err)
 		}
-		in, err := f.load(ctx, fam, loaded)
-		if err != nil {
-			return err
-		}
-		inputs[fam] = in
+		return err
 	}
 	if err := checkOut(f.out); err != nil {
 		return err
 	}
-
-	fleet := engine.NewFleet(p)
-	defer fleet.Stop(context.WithoutCancel(ctx))
-	runs, err := f.runEngines(ctx, e, fleet, specs, inputs) // check_engines.go
-	if err != nil {
-		return err
+	res, checkErr := chk.Check(ctx)
+	if res == nil {
+		return checkErr
 	}
 
-	res := verdict.Decide(runs)
-	res.Rules = checkRules(res, verdict.RuleMode(f.rules), specs, inputs) // check_rules.go
 	if err := f.cert.write(ctx, &f, specs, res); err != nil {
 		return err
 	}
@@ -192,234 +170,44 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		if err := os.WriteFile(f.out, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write the report: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "straddle: %s (%s); %s report written to %s\n", res.Verdict, countViolations(res), f.format, f.out)
+		fmt.Fprintf(e.stdout, "straddle: %s (%s); %s report written to %s\n", res.Verdict, res.ViolationSummary(), f.format, f.out)
 	}
-	switch {
-	case len(res.WorkloadErrors) > 0 && !res.EnvFailure() && !f.allowWorkloadErrors:
-		we := res.WorkloadErrors[0]
-		more := ""
-		if n := len(res.WorkloadErrors) - 1; n > 0 {
-			more = fmt.Sprintf(" (and %d more, listed in the report)", n)
-		}
-		return fmt.Errorf("%w: the %s release fails on its own baseline on %s: %s %s %s%s; fix the query or give its arguments with -- args: (--allow-workload-errors judges the rest anyway)",
-			plan.ErrBadInput, we.Release, we.Engine, we.Query, we.Code, oneLineMsg(we.Message), more)
-	case res.EnvFailure():
-		for _, r := range res.Runs {
-			if r.Error != "" {
-				return fmt.Errorf("%s: environment failure, nothing certified: %s", r.Engine, r.Error)
-			}
-		}
-	case res.Verdict == verdict.Incompatible:
-		return fmt.Errorf("%w: %s", ErrIncompatible, countViolations(res))
+	var we *harness.WorkloadError
+	if errors.As(checkErr, &we) {
+		return fmt.Errorf("%w: %s (--allow-workload-errors judges the rest anyway)", plan.ErrBadInput, we.Problem())
 	}
-	return rulesFailure(e, res)
+	if errors.Is(checkErr, ErrIncompatible) && res.Verdict != verdict.Incompatible {
+		return rulesFailure(e, res) // check_rules.go: says which hit fails the run
+	}
+	return checkErr
 }
 
-// load parses the migrations and query files for one family.
-func (f *checkFlags) load(ctx context.Context, fam engine.Family, loaded map[string]*workload.Workload) (*familyInputs, error) {
-	opts := migration.Options{Baseline: f.baseline, Family: fam}
-	if f.migFormat != "" {
-		opts.Format = migration.Format(f.migFormat)
-	}
-	set, err := migration.Load(forFamily(f.migrations, fam), opts)
-	if err != nil {
-		return nil, err
-	}
-	in := &familyInputs{set: set, queries: map[plan.Release]*workload.Workload{}}
-	for _, r := range []struct {
-		rel plan.Release
-		src string
-	}{{plan.Old, f.old}, {plan.New, f.new}} {
-		if r.src == "" {
-			continue
-		}
-		src := forFamily(r.src, fam)
-		key := string(r.rel) + "\x00" + src
-		if w, ok := loaded[key]; ok {
-			in.queries[r.rel] = w
-			continue
-		}
-		qs, err := workload.Load(ctx, src, "")
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("--%s: %w", r.rel, err)
-		}
-		w := &workload.Workload{Release: r.rel, Source: src, Queries: qs}
-		loaded[key] = w
-		in.queries[r.rel] = w
-	}
-	return in, nil
-}
-
-func forFamily(path string, fam engine.Family) string {
-	return strings.ReplaceAll(path, familyPlaceholder, string(fam))
-}
-
-func (f *checkFlags) scenario(fam engine.Family) string {
-	if f.name != "" {
-		return f.name
-	}
-	return filepath.ToSlash(filepath.Clean(forFamily(f.migrations, fam)))
-}
-
-// run is one rollout of the project on one engine, through the runner every
-// scenario uses.
-func (f *checkFlags) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, in *familyInputs) (verdict.RunInput, error) {
-	var sess *session.Session
-	steps := make([]runner.Step, len(in.set.Steps))
-	for i, m := range in.set.Steps {
-		steps[i] = session.RunnerStep(m)
-		if f.migrateCmd != "" {
-			cs := extcmd.Step{Version: m.Version, Name: m.Name, Phase: m.Phase, File: m.File}
-			steps[i].Apply = func(ctx context.Context) error {
-				return extcmd.Apply(extcmd.Command{Line: f.migrateCmd}, cs, sess.Database())(ctx)
-			}
-		}
-	}
-	cmds := map[plan.Release]string{plan.Old: f.oldCmd, plan.New: f.newCmd}
-	setup := func(ctx context.Context, s *session.Session) error {
-		sess = s
-		for _, rel := range []plan.Release{plan.Old, plan.New} {
-			if w := in.queries[rel]; w != nil {
-				w.FreshConnections = f.traffic.freshFor(rel)
-				if err := s.SetWorkload(ctx, w); err != nil {
-					return err
-				}
-				continue
-			}
-			s.SetRelease(rel, &extcmd.Workload{
-				Name: extcmd.Name(cmds[rel]), Release: rel,
-				Command: extcmd.Command{Line: cmds[rel]}, DB: s.Database(),
-			})
-		}
-		return nil
-	}
-	cfg := session.Config{
-		Scenario: f.scenario(sp.Family()), Spec: sp, Fleet: fleet,
-		Passes: f.passes, NoDuring: f.noDuring,
+// config is the check the flags ask for; progress lines go to e.stderr.
+func (f *checkFlags) config(e *env, p engine.Provider, specs []engine.Spec) harness.CheckConfig {
+	fresh, _ := f.traffic.freshReleases() // validate checked the flag
+	cfg := harness.CheckConfig{
+		Migrations: f.migrations, MigrationFormat: migration.Format(f.migFormat), Baseline: f.baseline,
+		Old:        harness.Workload{Queries: f.old, Command: f.oldCmd},
+		New:        harness.Workload{Queries: f.new, Command: f.newCmd},
+		MigrateCmd: f.migrateCmd,
+		Engines:    specs, Provider: p, Jobs: max(f.jobs, 1),
+		Name: f.name, Passes: f.passes, NoDuring: f.noDuring,
 		Load: f.traffic.session(), MaxStall: f.traffic.stall(), Policy: f.traffic.policy(),
-	}
-	run, err := session.Run(ctx, cfg, steps, setup)
-	if err != nil {
-		return run, err
-	}
-	// The session lists the boundaries it reached; after a failed step the report
-	// shows the rest of the plan too, as not run.
-	if full, err := plan.NewRollout(in.set.Refs()); err == nil && run.EnvError == "" && len(full) > len(run.Rollout) {
-		run.Rollout = full
-	}
-	if sess != nil {
-		run.Notes = append(run.Notes, generatedNotes(sess.Generated(), in)...)
-	}
-	if f.migrateCmd != "" {
-		run.Notes = append(run.Notes, "migration steps were applied by --migrate-cmd, not by straddle: "+f.migrateCmd)
-	}
-	return run, nil
-}
-
-// generatedNotes says which queries ran with arguments straddle made up. The
-// session lists the old release's generated queries before the new one's; a name
-// both releases define belongs to old the first time it is seen.
-func generatedNotes(gen []workload.Generated, in *familyInputs) []string {
-	needs := func(rel plan.Release, name string) bool {
-		w := in.queries[rel]
-		if w == nil {
-			return false
-		}
-		for _, q := range w.Queries {
-			if q.Name == name {
-				return q.Args == nil && q.Params > 0
+		AllowWorkloadErrors: f.allowWorkloadErrors, Rules: verdict.RuleMode(f.rules),
+		Progress: func(p harness.Progress) {
+			if !p.Done {
+				fmt.Fprintf(e.stderr, "straddle: checking %s on %s (%s provider)…\n", p.Scenario, p.Spec, p.Provider)
+				return
 			}
-		}
-		return false
+			fmt.Fprintf(e.stderr, "straddle: %s done in %s\n", p.Engine, p.Took.Round(100*time.Millisecond))
+		},
 	}
-	seen := map[string]bool{}
-	var notes []string
-	for _, g := range gen {
-		rel := plan.New
-		if !seen[g.Query] && needs(plan.Old, g.Query) {
-			rel = plan.Old
-		}
-		seen[g.Query] = true
-		var args []string
-		for i, a := range g.Args {
-			t := ""
-			if i < len(g.Types) && g.Types[i] != "" {
-				t = g.Types[i] + " "
-			}
-			args = append(args, fmt.Sprintf("$%d %s= %s", i+1, t, a))
-		}
-		notes = append(notes, fmt.Sprintf("%s %s has no -- args: line; arguments generated from %s: %s", rel, g.Query, g.From, strings.Join(args, ", ")))
-	}
-	return notes
-}
-
-// syntaxError turns a statement the server could not parse into bad input at the
-// file and line it came from: a migration or query that is not valid SQL is a
-// mistake in the project, not a finding about compatibility.
-func syntaxError(run verdict.RunInput, in *familyInputs) error {
-	syntax := string(engine.ClassSyntax)
-	for _, m := range run.Snapshot.Migrations {
-		if m.Outcome != observe.Error || m.Class != syntax {
-			continue
-		}
-		file, line := statementAt(in.set, m)
-		return plan.Errorf(file, line, "%s rejects this migration statement as invalid SQL (%s): %s", run.Engine, m.Code, m.Message)
-	}
-	for _, c := range run.Snapshot.Cells {
-		for _, fl := range c.Failures {
-			if fl.Outcome != observe.Error || fl.Class != syntax {
-				continue
-			}
-			file, line := c.Key.Query, 0
-			if w := in.queries[c.Key.Release]; w != nil {
-				for _, q := range w.Queries {
-					if q.Name == c.Key.Query {
-						file, line = q.File, q.Line
-					}
-				}
-			}
-			return plan.Errorf(file, line, "%s rejects %s query %s as invalid SQL (%s): %s", run.Engine, c.Key.Release, c.Key.Query, fl.Code, fl.Message)
+	for _, rel := range plan.Releases {
+		if fresh[rel] {
+			cfg.FreshConnections = append(cfg.FreshConnections, rel)
 		}
 	}
-	return nil
-}
-
-// statementAt finds the file and line of the statement a failed migration event
-// is about: by step name and statement number, or for baseline steps (which share
-// the baseline boundary) by the statement's text.
-func statementAt(set *migration.Set, m observe.Migration) (string, int) {
-	for _, st := range set.Steps {
-		if st.Name == m.Boundary.Step && m.Statement >= 1 && m.Statement <= len(st.Statements) {
-			s := st.Statements[m.Statement-1]
-			return s.File, s.Line
-		}
-	}
-	for _, st := range set.Steps {
-		for _, s := range st.Statements {
-			if s.SQL == m.SQL {
-				return s.File, s.Line
-			}
-		}
-	}
-	return set.Dir, 0
-}
-
-func countViolations(r *verdict.Result) string {
-	runs := "1 run"
-	if len(r.Runs) != 1 {
-		runs = fmt.Sprintf("%d runs", len(r.Runs))
-	}
-	switch n := len(r.Violations); n {
-	case 0:
-		return "no violations in " + runs
-	case 1:
-		return "1 violation in " + runs
-	default:
-		return fmt.Sprintf("%d violations in %s", n, runs)
-	}
+	return cfg
 }
 
 // checkOut fails early, before any server starts, when the --out file could not
@@ -448,6 +236,3 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
-
-// oneLineMsg folds a server message onto one line.
-func oneLineMsg(s string) string { return strings.Join(strings.Fields(s), " ") }

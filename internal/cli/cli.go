@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/straddle-dev/straddle/harness"
 	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
@@ -25,8 +26,9 @@ const (
 	ExitEnvironment  = 3
 )
 
-// ErrIncompatible is returned when a check or run found violations (exit 1).
-var ErrIncompatible = errors.New("incompatible")
+// ErrIncompatible is returned when a check or run found violations (exit 1). It
+// is the library's harness.ErrIncompatible.
+var ErrIncompatible = harness.ErrIncompatible
 
 // ErrUsage wraps bad command-line usage (exit 2).
 var ErrUsage = fmt.Errorf("usage: %w", plan.ErrBadInput)

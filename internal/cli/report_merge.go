@@ -67,7 +67,7 @@ func runReport(_ context.Context, e *env, args []string) error {
 		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write the report: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "straddle: %s (%s); %s report written to %s\n", res.Verdict, countViolations(res), *format, *out)
+		fmt.Fprintf(e.stdout, "straddle: %s (%s); %s report written to %s\n", res.Verdict, res.ViolationSummary(), *format, *out)
 	}
 	return cellsExit(res.Matrix.Cells)
 }
