@@ -97,9 +97,10 @@ type Runner struct {
 	family  engine.Family
 	counter Counter
 	queries []runQuery
-	tag     bool      // prefix each query with its Tag (WithTags)
-	execs   []execRef // the executions of one pass, in order (Execute)
-	kill    *killer   // interrupts statements run without a cancellable context (kill.go)
+	tag     bool       // prefix each query with its Tag (WithTags)
+	execs   []execRef  // the executions of one pass, in order (Execute)
+	kill    *killer    // interrupts statements run without a cancellable context (kill.go)
+	stmts   *stmtCache // statements prepared per connection (stmt.go); nil where the driver keeps them
 
 	mu  sync.Mutex
 	gen map[string]*Generated // mu protects gen: generated arguments by query name
@@ -149,6 +150,9 @@ func NewRunner(w *Workload, db *sql.DB, family engine.Family, opts ...Option) (*
 	r.execs = executions(r.queries)
 	if !w.FreshConnections { // a fresh connection per pass: nothing to remember
 		r.kill = newKiller(db, family)
+		if (w.Binding == "" || w.Binding == engine.BindPrepared) && !engine.DialectOf(family).DriverCachesStatements {
+			r.stmts = &stmtCache{}
+		}
 	}
 	return r, nil
 }
@@ -270,7 +274,7 @@ func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg
 		ex = c
 	}
 	start := time.Now()
-	res, err := r.kill.run(ctx, ex, rq, args)
+	res, err := r.kill.run(ctx, ex, rq, args, r.stmts)
 	ev.Latency = time.Since(start)
 	if where.Statement != nil {
 		ev.Statement = where.Statement()
@@ -286,8 +290,15 @@ func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg
 }
 
 // run executes rq: a query whose rows are read and counted (the first row is
-// scanned generically), or a statement whose affected rows are counted.
-func run(ctx context.Context, ex execer, rq *runQuery, args []any) (result, error) {
+// scanned generically), or a statement whose affected rows are counted. With
+// stmts (MySQL/MariaDB, Binding prepared) a statement with arguments runs as the
+// connection's prepared statement.
+func run(ctx context.Context, ex execer, rq *runQuery, args []any, stmts *stmtCache) (result, error) {
+	if stmts != nil && len(args) > 0 {
+		if res, ok, err := stmts.run(ctx, ex, rq, args); ok {
+			return res, err
+		}
+	}
 	if !rq.reads {
 		res, err := ex.ExecContext(ctx, rq.sql, args...)
 		if err != nil {
