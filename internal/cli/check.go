@@ -278,6 +278,7 @@ func (f *checkFlags) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spe
 		for _, rel := range []plan.Release{plan.Old, plan.New} {
 			if w := in.queries[rel]; w != nil {
 				w.FreshConnections = f.traffic.freshFor(rel)
+				w.Binding = f.traffic.bindingFor(rel)
 				if err := s.SetWorkload(ctx, w); err != nil {
 					return err
 				}

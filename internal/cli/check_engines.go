@@ -84,7 +84,7 @@ func (f *checkFlags) runEngines(ctx context.Context, e *env, fleet *engine.Fleet
 }
 
 // forEngine is a copy of the inputs for one engine's run: the session sets
-// per-run fields on each workload (FreshConnections), so engines of one family
+// per-run fields on each workload (FreshConnections, Binding), so engines of one family
 // running at once each get their own; queries and migrations are only read.
 func (in *familyInputs) forEngine() *familyInputs {
 	out := &familyInputs{set: in.set, queries: map[plan.Release]*workload.Workload{}}
