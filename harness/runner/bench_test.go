@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"syscall"
@@ -51,9 +52,18 @@ type discard struct{}
 
 func (discard) Record(observe.Event) {}
 
-// run is one turn of a contender: its throughput and the CPU time it used per
-// execution, in µs (client side only: the server's share is the same for both).
-type run struct{ tps, cpuUS float64 }
+// run is one turn of a contender: its throughput, the CPU time it used per
+// execution, in µs (client side only: the server's share is the same for both),
+// and, for straddle, its heap allocations per execution (the one figure a busy
+// machine does not disturb).
+type run struct{ tps, cpuUS, allocs float64 }
+
+// mallocs is the number of heap allocations this process has made.
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
 
 // cpuTime is the CPU time this process has used.
 func cpuTime() time.Duration {
@@ -65,14 +75,15 @@ func cpuTime() time.Duration {
 // drive runs rel with benchClients clients for d.
 func drive(b *testing.B, rel runner.Workload, d time.Duration, sink observe.Sink) run {
 	b.Helper()
+	m := mallocs()
 	start, cpu := time.Now(), cpuTime()
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: benchClients, Duration: d},
 		runner.At{Engine: "bench", Boundary: during, Window: plan.After}, sink)
 	if err != nil {
 		b.Fatal(err)
 	}
-	used := cpuTime() - cpu
-	return run{float64(n) / time.Since(start).Seconds(), float64(used.Microseconds()) / float64(max(n, 1))}
+	used, secs := cpuTime()-cpu, time.Since(start).Seconds()
+	return run{float64(n) / secs, float64(used.Microseconds()) / float64(max(n, 1)), float64(mallocs()-m) / float64(max(n, 1))}
 }
 
 // duel runs a and z in turns (ABBA) and returns every turn of each, in order.
@@ -110,6 +121,13 @@ func report(b *testing.B, aName, zName, ratioName string, as, zs []run) {
 	b.ReportMetric(median(ac), aName+"-cpu-µs/op")
 	b.ReportMetric(median(zc), zName+"-cpu-µs/op")
 	b.ReportMetric(median(r), ratioName)
+	var aa []float64
+	for i := range as {
+		aa = append(aa, as[i].allocs)
+	}
+	if median(aa) > 0 {
+		b.ReportMetric(median(aa), aName+"-allocs/op")
+	}
 	b.Logf("%s/%s = %.3f (turns: %.3f)", aName, zName, median(r), r)
 }
 
@@ -224,7 +242,7 @@ func BenchmarkLoadVsPgbench(b *testing.B) {
 			}
 			tps, _ := strconv.ParseFloat(m[1], 64)
 			n, _ := strconv.ParseFloat(t[1], 64)
-			return run{tps, float64(cpu.Microseconds()) / max(n, 1)}
+			return run{tps: tps, cpuUS: float64(cpu.Microseconds()) / max(n, 1)}
 		}
 	}
 	var sp, pp, ss, ps []run
@@ -290,7 +308,7 @@ func BenchmarkLoadVsMariadbSlap(b *testing.B) {
 				b.Fatalf("no timing in mariadb-slap output:\n%s", out)
 			}
 			secs, _ := strconv.ParseFloat(m[1], 64)
-			r := run{float64(queries) / secs, float64(cpu.Microseconds()) / float64(queries)}
+			r := run{tps: float64(queries) / secs, cpuUS: float64(cpu.Microseconds()) / float64(queries)}
 			queries = max(int(r.tps*d.Seconds()), 1000)
 			return r
 		}

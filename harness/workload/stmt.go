@@ -133,7 +133,7 @@ func execStmt(ctx context.Context, st driver.Stmt, rq *runQuery, nv []driver.Nam
 		if err != nil {
 			return result{}, err
 		}
-		return readRows(rows)
+		return readRows(rows, rq.q.Expect != nil && rq.q.Expect.Value != nil)
 	}
 	e, ok := st.(driver.StmtExecContext)
 	if !ok {
