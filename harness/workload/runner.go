@@ -216,7 +216,7 @@ func (r *Runner) Pass(ctx context.Context, where Where, sink observe.Sink) error
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ev, err := r.execute(ctx, ex, rq, set, where)
+			ev, err := r.execute(ctx, nil, ex, rq, set, where)
 			if err != nil {
 				return err
 			}
@@ -248,8 +248,10 @@ func (r *Runner) event(rq *runQuery, where Where) observe.Event {
 }
 
 // execute runs rq once with set and returns its event. The error is for ctx
-// cancellation and lost connections only.
-func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg, where Where) (observe.Event, error) {
+// cancellation and lost connections only. With quiet (ctx without its
+// cancellation) the statement runs on quiet and the caller interrupts it when
+// ctx ends.
+func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, set []Arg, where Where) (observe.Event, error) {
 	n := r.counter.Next()
 	args := make([]any, len(rq.order))
 	for i, k := range rq.order {
@@ -274,7 +276,13 @@ func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg
 		ex = c
 	}
 	start := time.Now()
-	res, err := r.kill.run(ctx, ex, rq, args, r.stmts)
+	var res result
+	var err error
+	if quiet != nil {
+		res, err = run(quiet, ex, rq, args, r.stmts)
+	} else {
+		res, err = r.kill.run(ctx, ex, rq, args, r.stmts)
+	}
 	ev.Latency = time.Since(start)
 	if where.Statement != nil {
 		ev.Statement = where.Statement()
