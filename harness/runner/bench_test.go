@@ -363,3 +363,49 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDriveBindings: straddle alone, a single-row primary-key SELECT with
+// a bound argument, 4 clients, on each engine and binding — throughput, client
+// CPU and heap allocations per execution. The one to profile the load driver
+// with (go test -bench DriveBindings -cpuprofile, go tool pprof -top): no
+// reference tool shares the turns.
+func BenchmarkDriveBindings(b *testing.B) {
+	for _, spec := range []string{"postgres", "mariadb"} {
+		for _, bind := range engine.Bindings {
+			b.Run(spec+"/"+string(bind), func(b *testing.B) {
+				db := testDB(b, spec)
+				pool := open(b, db)
+				execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)")
+				if db.Family() == engine.Postgres {
+					execSQL(b, pool, "INSERT INTO t SELECT g, g FROM generate_series(1, 100000) g")
+				} else {
+					execSQL(b, pool, "INSERT INTO t SELECT seq, seq FROM seq_1_to_100000")
+				}
+				p := pool
+				if bind != engine.BindPrepared {
+					p = openBinding(b, db, bind)
+				}
+				qs, err := workload.Parse("bench.sql", []byte("-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100000 + 1;\n"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := workload.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs, Binding: bind}, p, db.Family(), workload.WithTags())
+				if err != nil {
+					b.Fatal(err)
+				}
+				rel := session.Adapt(r)
+				var rs []run
+				for b.Loop() {
+					rs = append(rs, drive(b, rel, benchWindow(), observe.NewRecorder()))
+				}
+				var tps, cpu, allocs []float64
+				for _, r := range rs {
+					tps, cpu, allocs = append(tps, r.tps), append(cpu, r.cpuUS), append(allocs, r.allocs)
+				}
+				b.ReportMetric(median(tps), "tps")
+				b.ReportMetric(median(cpu), "cpu-µs/op")
+				b.ReportMetric(median(allocs), "mallocs/op")
+			})
+		}
+	}
+}
