@@ -126,7 +126,9 @@ type runQuery struct {
 // NewRunner returns a runner for the queries of w that apply to family, executed
 // through db: the long-lived pool of the release (pgx stdlib on postgres, whose
 // default mode caches a prepared statement per query and connection;
-// go-sql-driver/mysql on mysql). The caller keeps db open across the rollout and
+// go-sql-driver/mysql on mysql, whose statements with arguments the runner
+// prepares once per connection and keeps, for w.Binding prepared; db binds
+// arguments as w.Binding says). The caller keeps db open across the rollout and
 // closes it after, and does not change w while the runner is in use.
 func NewRunner(w *Workload, db *sql.DB, family engine.Family, opts ...Option) (*Runner, error) {
 	r := &Runner{w: w, db: db, family: family, counter: &processSequence, gen: map[string]*Generated{}}
