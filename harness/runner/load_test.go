@@ -16,15 +16,21 @@ import (
 
 var during = plan.Boundary{Index: 1, Phase: plan.Expand, Step: "s"}
 
+// warm opens the connections of n clients of rel before a test measures what
+// they do: on a busy machine their authentication alone can take most of a short
+// window, and a client whose connection comes after the window runs nothing.
+func warm(t *testing.T, rel runner.Workload, n int) {
+	t.Helper()
+	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: n, Duration: 100 * time.Millisecond},
+		runner.At{Engine: "warm", Boundary: during, Window: plan.After}, observe.NewRecorder()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDriveRunsClientsConcurrently(t *testing.T) {
 	db := testDB(t, "postgres")
 	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(0.05);\n")
-	// Open the four connections first: on a busy machine their authentication
-	// alone can take most of the window measured below.
-	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 4, Duration: 100 * time.Millisecond},
-		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, observe.NewRecorder()); err != nil {
-		t.Fatal(err)
-	}
+	warm(t, rel, 4)
 	rec := observe.NewRecorder()
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 4, Duration: 400 * time.Millisecond},
 		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, rec)
@@ -59,6 +65,7 @@ func TestDriveDealsExecutionsToClients(t *testing.T) {
 	// With two clients and two executions per pass, one client naps the whole
 	// time and the other one keeps running the short query.
 	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(0.3);\n\n-- name: One\nSELECT 1;\n")
+	warm(t, rel, 2)
 	rec := observe.NewRecorder()
 	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 2, Duration: 200 * time.Millisecond},
 		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, rec); err != nil {
