@@ -72,6 +72,10 @@ type CheckConfig struct {
 	// FreshConnections lists the releases whose traffic runs on a new connection
 	// per pass instead of a long-lived pool.
 	FreshConnections []plan.Release
+	// Bindings says how each release's driver sends arguments (prepared,
+	// interpolated, prepare-each; docs/load.md); a release not in it gets
+	// engine.Binding's default.
+	Bindings map[plan.Release]engine.Binding
 	// AllowWorkloadErrors judges the rest when a query fails on its own
 	// release's baseline, instead of returning a *WorkloadError.
 	AllowWorkloadErrors bool

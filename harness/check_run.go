@@ -94,7 +94,7 @@ func (c *Checker) runEngines(ctx context.Context, fleet *engine.Fleet) ([]verdic
 }
 
 // forEngine is a copy of the inputs for one engine's run: the session sets
-// per-run fields on each workload (FreshConnections), so engines of one family
+// per-run fields on each workload (FreshConnections, Binding), so engines of one family
 // running at once, and checks running at once, each get their own; queries and
 // migrations are only read.
 func (in *familyInputs) forEngine() *familyInputs {
@@ -129,6 +129,7 @@ func (c *Checker) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, 
 		for _, rel := range []plan.Release{plan.Old, plan.New} {
 			if w := in.queries[rel]; w != nil {
 				w.FreshConnections = fresh(cfg.FreshConnections, rel)
+				w.Binding = cfg.Bindings[rel]
 				if err := s.SetWorkload(ctx, w); err != nil {
 					return err
 				}

@@ -68,11 +68,17 @@ func cmdEngine(s *Script, _ bool, args []string) error {
 
 func cmdWorkload(s *Script, _ bool, args []string) error {
 	var fresh bool
+	var bind string
 	args, err := parseFlags("workload", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&fresh, "fresh", false, "")
+		fs.StringVar(&bind, "binding", "", "")
 	})
 	if err != nil {
 		return err
+	}
+	binding, err := engine.ParseBinding(bind)
+	if err != nil {
+		return badf("workload: %v", err)
 	}
 	if err := nargs(args, 2, 2); err != nil {
 		return err
@@ -103,7 +109,7 @@ func cmdWorkload(s *Script, _ bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	return sess.SetWorkload(s.ctx(), &workload.Workload{Release: rel, Source: args[1], Queries: queries, FreshConnections: fresh})
+	return sess.SetWorkload(s.ctx(), &workload.Workload{Release: rel, Source: args[1], Queries: queries, FreshConnections: fresh, Binding: binding})
 }
 
 // loadStep reads FILE or DIR as one step of phase, named name ("" derives it).

@@ -74,8 +74,8 @@ func Commands() []Command {
 		{Name: "verdict", Usage: "verdict compatible|incompatible|error",
 			Summary: "Assert the verdict of the rollout so far.",
 			Negate:  true, Run: cmdVerdict},
-		{Name: "workload", Usage: "workload [-fresh] old|new FILE|DIR",
-			Summary: "Declare a release's queries (a query file, a directory of them, or git:REV:PATH); they run from the next step on. -fresh runs each pass on a new connection instead of a long-lived pool.",
+		{Name: "workload", Usage: "workload [-fresh] [-binding prepared|interpolated|prepare-each] old|new FILE|DIR",
+			Summary: "Declare a release's queries (a query file, a directory of them, or git:REV:PATH); they run from the next step on. -fresh runs each pass on a new connection instead of a long-lived pool; -binding says how the driver sends arguments (default prepared: kept per connection; interpolated: into the text on the client; prepare-each).",
 			Run:     cmdWorkload},
 	}
 	cmds = append(cmds, loadCommands()...) // cmd_load.go

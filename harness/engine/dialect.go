@@ -97,6 +97,11 @@ type Dialect struct {
 	Quote func(ident string) string
 	// Placeholder renders the n-th (1-based) bind parameter.
 	Placeholder func(n int) string
+	// DriverCachesStatements is true when the family's driver keeps a prepared
+	// statement per query and connection itself (pgx's statement cache); false
+	// where database/sql prepares, executes and closes one per execution
+	// (go-sql-driver/mysql), so a runner keeps them for BindPrepared.
+	DriverCachesStatements bool
 	// LockTimeout sets the session's lock wait timeout to a number of milliseconds
 	// (format string taking an int).
 	LockTimeout string
@@ -202,6 +207,7 @@ var dialects = map[Family]*Dialect{
 		DropDatabase:           "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 		Quote:                  func(s string) string { return `"` + s + `"` },
 		Placeholder:            func(n int) string { return "$" + strconv.Itoa(n) },
+		DriverCachesStatements: true,
 		LockTimeout:            "SET lock_timeout = %d",
 		TransactionalDDL:       true,
 		IndexBuildBlocksWrites: true,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 )
 
 // Label is put on every container straddle starts, so `straddle engines prune` can
@@ -95,4 +96,48 @@ type Watcher interface {
 	// Exited returns nil while the server runs (or after Stop), else an error
 	// saying how it ended.
 	Exited() error
+}
+
+// Binding is how a release's driver sends a statement's arguments, as the
+// application's driver configuration would: it decides what a long-lived session
+// holds across a schema change, so it is part of what is tested.
+type Binding string
+
+const (
+	// BindPrepared prepares each statement on the server once per connection and
+	// keeps it (pgx's statement cache; on MySQL/MariaDB a Go db.Prepare, or JDBC
+	// with useServerPrepStmts and cachePrepStmts). The default.
+	BindPrepared Binding = "prepared"
+	// BindInterpolated puts the arguments into the statement text on the client
+	// and sends it as a plain query (pgx's simple protocol; go-sql-driver/mysql's
+	// interpolateParams, the default of Connector/J, PDO and Python's drivers).
+	BindInterpolated Binding = "interpolated"
+	// BindPrepareEach prepares, executes and drops a statement for every
+	// execution (database/sql with go-sql-driver/mysql's defaults; pgx's
+	// describe_exec mode on PostgreSQL).
+	BindPrepareEach Binding = "prepare-each"
+)
+
+// Bindings lists the bindings, for usage messages.
+var Bindings = []Binding{BindPrepared, BindInterpolated, BindPrepareEach}
+
+// ParseBinding parses a binding name; "" is BindPrepared.
+func ParseBinding(s string) (Binding, error) {
+	if s == "" {
+		return BindPrepared, nil
+	}
+	for _, b := range Bindings {
+		if string(b) == s {
+			return b, nil
+		}
+	}
+	return "", fmt.Errorf("unknown binding %q: want prepared, interpolated or prepare-each", s)
+}
+
+// BindingOpener is the optional capability of a Database to open a pool whose
+// driver binds arguments as b (Database.Open's pool binds them as BindPrepared,
+// or prepare-each where the driver caches no statements). Absent, only Open's
+// binding is available: callers answer errors.ErrUnsupported.
+type BindingOpener interface {
+	OpenBinding(ctx context.Context, b Binding) (*sql.DB, error)
 }

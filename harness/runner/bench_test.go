@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"syscall"
@@ -50,9 +52,18 @@ type discard struct{}
 
 func (discard) Record(observe.Event) {}
 
-// run is one turn of a contender: its throughput and the CPU time it used per
-// execution, in µs (client side only: the server's share is the same for both).
-type run struct{ tps, cpuUS float64 }
+// run is one turn of a contender: its throughput, the CPU time it used per
+// execution, in µs (client side only: the server's share is the same for both),
+// and, for straddle, its heap allocations per execution (the one figure a busy
+// machine does not disturb).
+type run struct{ tps, cpuUS, allocs float64 }
+
+// mallocs is the number of heap allocations this process has made.
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
 
 // cpuTime is the CPU time this process has used.
 func cpuTime() time.Duration {
@@ -64,26 +75,36 @@ func cpuTime() time.Duration {
 // drive runs rel with benchClients clients for d.
 func drive(b *testing.B, rel runner.Workload, d time.Duration, sink observe.Sink) run {
 	b.Helper()
+	m := mallocs()
 	start, cpu := time.Now(), cpuTime()
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: benchClients, Duration: d},
 		runner.At{Engine: "bench", Boundary: during, Window: plan.After}, sink)
 	if err != nil {
 		b.Fatal(err)
 	}
-	used := cpuTime() - cpu
-	return run{float64(n) / time.Since(start).Seconds(), float64(used.Microseconds()) / float64(max(n, 1))}
+	used, secs := cpuTime()-cpu, time.Since(start).Seconds()
+	return run{float64(n) / secs, float64(used.Microseconds()) / float64(max(n, 1)), float64(mallocs()-m) / float64(max(n, 1))}
 }
 
 // duel runs a and z in turns (ABBA) and returns every turn of each, in order.
 func duel(a, z func() run) (as, zs []run) {
+	rs := rounds(a, z)
+	return rs[0], rs[1]
+}
+
+// rounds runs every contender benchTurns times, in turns whose order reverses
+// each time (ABC CBA …), and returns every turn of each, in order.
+func rounds(fs ...func() run) [][]run {
+	out := make([][]run, len(fs))
 	for k := range benchTurns {
-		if k%2 == 0 {
-			as, zs = append(as, a()), append(zs, z())
-		} else {
-			zs, as = append(zs, z()), append(as, a())
+		for j := range fs {
+			if k%2 == 1 {
+				j = len(fs) - 1 - j
+			}
+			out[j] = append(out[j], fs[j]())
 		}
 	}
-	return as, zs
+	return out
 }
 
 // report adds the medians of a duel to b's metrics: each side's throughput and
@@ -100,6 +121,13 @@ func report(b *testing.B, aName, zName, ratioName string, as, zs []run) {
 	b.ReportMetric(median(ac), aName+"-cpu-µs/op")
 	b.ReportMetric(median(zc), zName+"-cpu-µs/op")
 	b.ReportMetric(median(r), ratioName)
+	var aa []float64
+	for i := range as {
+		aa = append(aa, as[i].allocs)
+	}
+	if median(aa) > 0 {
+		b.ReportMetric(median(aa), aName+"-allocs/op")
+	}
 	b.Logf("%s/%s = %.3f (turns: %.3f)", aName, zName, median(r), r)
 }
 
@@ -165,6 +193,22 @@ func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) runner.W
 	return session.Adapt(r)
 }
 
+// openBinding returns a pool on db whose driver binds arguments as bind, closed
+// when the benchmark ends.
+func openBinding(b *testing.B, db engine.Database, bind engine.Binding) *sql.DB {
+	b.Helper()
+	bo, ok := db.(engine.BindingOpener)
+	if !ok {
+		b.Skipf("%T cannot open a pool binding %s", db, bind)
+	}
+	pool, err := bo.OpenBinding(context.Background(), bind)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pool.Close() })
+	return pool
+}
+
 // pgbenchSelect is pgbench -S's query (select-only: one account by primary key),
 // the account number taken from the execution number instead of random().
 const pgbenchSelect = "-- name: GetBalance :one\n-- args: {{n}}\nSELECT abalance FROM pgbench_accounts WHERE aid = $1::int % 100000 + 1;\n"
@@ -186,12 +230,7 @@ func BenchmarkLoadVsPgbench(b *testing.B) {
 	conn := []string{"-h", host, "-p", port, "-U", user}
 	tool(b, env, pgbench, append(append([]string{"-i", "-q", "-s", "1"}, conn...), name)...)
 	prepared := releaseOn(b, open(b, db), engine.Postgres, pgbenchSelect)
-	simplePool, err := sql.Open("pgx", db.DSN()+"&default_query_exec_mode=simple_protocol")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer simplePool.Close()
-	simple := releaseOn(b, simplePool, engine.Postgres, pgbenchSelect)
+	simple := releaseOn(b, openBinding(b, db, engine.BindInterpolated), engine.Postgres, pgbenchSelect)
 	d := benchWindow()
 	pgb := func(mode string) func() run {
 		return func() run {
@@ -203,7 +242,7 @@ func BenchmarkLoadVsPgbench(b *testing.B) {
 			}
 			tps, _ := strconv.ParseFloat(m[1], 64)
 			n, _ := strconv.ParseFloat(t[1], 64)
-			return run{tps, float64(cpu.Microseconds()) / max(n, 1)}
+			return run{tps: tps, cpuUS: float64(cpu.Microseconds()) / max(n, 1)}
 		}
 	}
 	var sp, pp, ss, ps []run
@@ -219,49 +258,80 @@ func BenchmarkLoadVsPgbench(b *testing.B) {
 
 var slapSeconds = regexp.MustCompile(`Average number of seconds to run all queries: ([0-9.]+) seconds`)
 
+// slapKeys is how many distinct keys the bound-argument contenders read.
+const slapKeys = 100000
+
 // BenchmarkLoadVsMariadbSlap: straddle's load driver running a single-row
-// primary-key SELECT with 4 clients against mariadb-slap running the same fixed
-// query with --concurrency=4, in turns. Both send it over the text protocol (a
-// query without arguments goes as is through go-sql-driver/mysql).
-// ratio-prepared is straddle with a bound argument instead, for reference:
-// database/sql then prepares, executes and closes a server-side statement each
-// time, as applications using it do.
+// primary-key SELECT with 4 clients against mariadb-slap --concurrency=4, in
+// turns, three ways:
+//
+//   - ratio: the same fixed query on both sides, over the text protocol (a query
+//     without arguments goes as is through go-sql-driver/mysql);
+//   - ratio-prepared: straddle with a bound argument (a different key each time)
+//     as a statement prepared once per connection (engine.BindPrepared: one
+//     COM_STMT_EXECUTE per execution), against slap running a file of
+//     slapQueries queries with distinct literal keys — slap has no bound
+//     arguments; that is the closest it comes (text protocol, parsed each time);
+//   - ratio-interpolated: straddle with a bound argument interpolated into the
+//     text on the client (engine.BindInterpolated, go-sql-driver/mysql's
+//     interpolateParams), against the same slap run: the same bytes on the wire.
 func BenchmarkLoadVsMariadbSlap(b *testing.B) {
 	slap := needTool(b, "mariadb-slap")
 	db := testDB(b, "mariadb")
 	pool := open(b, db)
 	execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)",
-		"INSERT INTO t SELECT seq, seq FROM seq_1_to_100000")
+		fmt.Sprintf("INSERT INTO t SELECT seq, seq FROM seq_1_to_%d", slapKeys))
 	const fixed = "SELECT v FROM t WHERE id = 42"
+	const bound = "-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100000 + 1;\n"
 	text := releaseOn(b, pool, engine.MySQL, "-- name: Get :one\n"+fixed+";\n")
-	bound := releaseOn(b, pool, engine.MySQL, "-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100000 + 1;\n")
+	prepared := releaseOn(b, pool, engine.MySQL, bound)
+	interpolated := releaseOn(b, openBinding(b, db, engine.BindInterpolated), engine.MySQL, bound)
+	var keyed bytes.Buffer
+	for k := range slapQueries {
+		fmt.Fprintf(&keyed, "SELECT v FROM t WHERE id = %d;\n", (k*7919)%slapKeys+1)
+	}
+	keyedFile := filepath.Join(b.TempDir(), "keyed.sql")
+	if err := os.WriteFile(keyedFile, keyed.Bytes(), 0o600); err != nil {
+		b.Fatal(err)
+	}
 	host, port, user, pw, name := dsnParts(b, db)
 	d := benchWindow()
-	queries := 20000 // calibrated below so that a slap run lasts about d
-	slapRun := func() run {
-		out, cpu := tool(b, []string{"MYSQL_PWD=" + pw}, slap, "-h", host, "-P", port, "-u", user,
-			"--create-schema="+name, "--no-drop", "--query="+fixed, "--concurrency=4", "--iterations=1",
-			"--number-of-queries="+strconv.Itoa(queries))
-		m := slapSeconds.FindStringSubmatch(out)
-		if m == nil {
-			b.Fatalf("no timing in mariadb-slap output:\n%s", out)
+	slapRun := func(query string, extra ...string) func() run {
+		queries := 20000 // calibrated at each run so that a slap run lasts about d
+		return func() run {
+			args := append([]string{"-h", host, "-P", port, "-u", user,
+				"--create-schema=" + name, "--no-drop", "--query=" + query, "--concurrency=4", "--iterations=1",
+				"--number-of-queries=" + strconv.Itoa(queries)}, extra...)
+			out, cpu := tool(b, []string{"MYSQL_PWD=" + pw}, slap, args...)
+			m := slapSeconds.FindStringSubmatch(out)
+			if m == nil {
+				b.Fatalf("no timing in mariadb-slap output:\n%s", out)
+			}
+			secs, _ := strconv.ParseFloat(m[1], 64)
+			r := run{tps: float64(queries) / secs, cpuUS: float64(cpu.Microseconds()) / float64(queries)}
+			queries = max(int(r.tps*d.Seconds()), 1000)
+			return r
 		}
-		secs, _ := strconv.ParseFloat(m[1], 64)
-		r := run{float64(queries) / secs, float64(cpu.Microseconds()) / float64(queries)}
-		queries = int(r.tps * d.Seconds())
-		return r
 	}
-	slapRun()
-	var st, sl, sb, sl2 []run
+	slapFixed, slapKeyed := slapRun(fixed), slapRun(keyedFile, "--delimiter=;")
+	slapFixed()
+	slapKeyed()
+	var st, sf, sp, si, sk []run
 	for b.Loop() {
-		a, z := duel(func() run { return drive(b, text, d, observe.NewRecorder()) }, slapRun)
-		st, sl = append(st, a...), append(sl, z...)
-		a, z = duel(func() run { return drive(b, bound, d, observe.NewRecorder()) }, slapRun)
-		sb, sl2 = append(sb, a...), append(sl2, z...)
+		a, z := duel(func() run { return drive(b, text, d, observe.NewRecorder()) }, slapFixed)
+		st, sf = append(st, a...), append(sf, z...)
+		rs := rounds(func() run { return drive(b, prepared, d, observe.NewRecorder()) },
+			func() run { return drive(b, interpolated, d, observe.NewRecorder()) }, slapKeyed)
+		sp, si, sk = append(sp, rs[0]...), append(si, rs[1]...), append(sk, rs[2]...)
 	}
-	report(b, "straddle", "slap", "ratio", st, sl)
-	report(b, "straddle-prepared", "slap", "ratio-prepared", sb, sl2)
+	report(b, "straddle", "slap", "ratio", st, sf)
+	report(b, "straddle-prepared", "slap-keyed", "ratio-prepared", sp, sk)
+	report(b, "straddle-interpolated", "slap-keyed", "ratio-interpolated", si, sk)
 }
+
+// slapQueries is how many distinct queries slap's bound-argument stand-in cycles
+// through.
+const slapQueries = 10000
 
 // BenchmarkRecordingOverhead: the same load with observation recording on (the
 // recorder: per-cell histograms) and off (a sink that drops events), in turns.
@@ -291,5 +361,51 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 			report(b, "recording-on", "recording-off", "on/off", on, off)
 			b.ReportMetric(median(over), "overhead-%")
 		})
+	}
+}
+
+// BenchmarkDriveBindings: straddle alone, a single-row primary-key SELECT with
+// a bound argument, 4 clients, on each engine and binding — throughput, client
+// CPU and heap allocations per execution. The one to profile the load driver
+// with (go test -bench DriveBindings -cpuprofile, go tool pprof -top): no
+// reference tool shares the turns.
+func BenchmarkDriveBindings(b *testing.B) {
+	for _, spec := range []string{"postgres", "mariadb"} {
+		for _, bind := range engine.Bindings {
+			b.Run(spec+"/"+string(bind), func(b *testing.B) {
+				db := testDB(b, spec)
+				pool := open(b, db)
+				execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)")
+				if db.Family() == engine.Postgres {
+					execSQL(b, pool, "INSERT INTO t SELECT g, g FROM generate_series(1, 100000) g")
+				} else {
+					execSQL(b, pool, "INSERT INTO t SELECT seq, seq FROM seq_1_to_100000")
+				}
+				p := pool
+				if bind != engine.BindPrepared {
+					p = openBinding(b, db, bind)
+				}
+				qs, err := workload.Parse("bench.sql", []byte("-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100000 + 1;\n"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := workload.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs, Binding: bind}, p, db.Family(), workload.WithTags())
+				if err != nil {
+					b.Fatal(err)
+				}
+				rel := session.Adapt(r)
+				var rs []run
+				for b.Loop() {
+					rs = append(rs, drive(b, rel, benchWindow(), observe.NewRecorder()))
+				}
+				var tps, cpu, allocs []float64
+				for _, r := range rs {
+					tps, cpu, allocs = append(tps, r.tps), append(cpu, r.cpuUS), append(allocs, r.allocs)
+				}
+				b.ReportMetric(median(tps), "tps")
+				b.ReportMetric(median(cpu), "cpu-µs/op")
+				b.ReportMetric(median(allocs), "mallocs/op")
+			})
+		}
 	}
 }

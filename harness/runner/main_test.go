@@ -51,7 +51,9 @@ func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) 
 		t.Fatal(err)
 	}
 	w := &workload.Workload{Release: rel, Queries: qs}
-	r, err := workload.NewRunner(w, open(t, db), db.Family(), workload.WithTags())
+	pool := open(t, db)
+	pool.SetMaxIdleConns(16) // keep every client's connection between windows, as a session's pool does
+	r, err := workload.NewRunner(w, pool, db.Family(), workload.WithTags())
 	if err != nil {
 		t.Fatal(err)
 	}

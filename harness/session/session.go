@@ -131,7 +131,7 @@ func (s *Session) Family() engine.Family { return s.db.Family() }
 // SetWorkload makes w the release's workload from the next step on, on a long-lived
 // pool of its own.
 func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
-	pool, err := s.db.Open(ctx)
+	pool, err := openBinding(ctx, s.db, w.Binding)
 	if err != nil {
 		return err
 	}
@@ -153,6 +153,18 @@ func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
 	s.runners = append(s.runners, r)
 	s.SetRelease(w.Release, passer{r})
 	return nil
+}
+
+// openBinding opens a pool on db whose driver binds arguments as b.
+func openBinding(ctx context.Context, db engine.Database, b engine.Binding) (*sql.DB, error) {
+	if b == "" || b == engine.BindPrepared {
+		return db.Open(ctx)
+	}
+	bo, ok := db.(engine.BindingOpener)
+	if !ok {
+		return nil, fmt.Errorf("binding %s: %w", b, errors.ErrUnsupported)
+	}
+	return bo.OpenBinding(ctx, b)
 }
 
 // SetRelease makes wl (an external command, say) the release's workload.

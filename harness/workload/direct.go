@@ -7,6 +7,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"io"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // queryDirect runs a query that reads rows through the driver's own connection
@@ -33,7 +36,12 @@ func queryDirect(ctx context.Context, ex execer, rq *runQuery, args []any) (res 
 		return result{}, false, nil
 	}
 	skip := false
+	first := rq.q.Expect != nil && rq.q.Expect.Value != nil
 	err = c.Raw(func(dc any) error {
+		if pc, ok := dc.(pgxConn); ok && !first {
+			res, err = countPgx(ctx, pc.Conn(), rq.sql, args)
+			return err
+		}
 		q, ok := dc.(driver.QueryerContext)
 		if !ok {
 			skip = true
@@ -51,7 +59,7 @@ func queryDirect(ctx context.Context, ex execer, rq *runQuery, args []any) (res 
 		if err != nil {
 			return err
 		}
-		res, err = readRows(rows)
+		res, err = readRows(rows, first)
 		return err
 	})
 	if skip || errors.Is(err, driver.ErrBadConn) {
@@ -60,8 +68,44 @@ func queryDirect(ctx context.Context, ex execer, rq *runQuery, args []any) (res 
 	return res, true, err
 }
 
-// readRows counts rows and keeps the first column of the first row, as run does.
-func readRows(rows driver.Rows) (result, error) {
+// pgxConn is pgx stdlib's driver connection: the pgx connection under it.
+type pgxConn interface{ Conn() *pgx.Conn }
+
+// countPgx runs sql on pgx's connection itself and counts the rows, decoding
+// none: what an execution whose first value nobody checks needs, without
+// database/sql's driver layer (its argument copy, its Rows, a decoder per
+// column and a conversion of every value). The statement goes as stdlib would
+// send it: the connection's query exec mode (its statement cache, or the simple
+// protocol), the same arguments. A connection that failed before anything was
+// sent is driver.ErrBadConn, as stdlib reports it.
+func countPgx(ctx context.Context, c *pgx.Conn, sql string, args []any) (result, error) {
+	if c.IsClosed() {
+		return result{}, driver.ErrBadConn
+	}
+	rows, err := c.Query(ctx, sql, args...)
+	if err != nil {
+		if pgconn.SafeToRetry(err) {
+			return result{}, driver.ErrBadConn
+		}
+		return result{}, err
+	}
+	var res result
+	for rows.Next() {
+		res.rows++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		if res.rows == 0 && pgconn.SafeToRetry(err) {
+			return result{}, driver.ErrBadConn
+		}
+		return res, err
+	}
+	return res, nil
+}
+
+// readRows counts rows and, when first is set, keeps the first column of the
+// first row (a copy: the driver may reuse its buffer), as run does.
+func readRows(rows driver.Rows, first bool) (result, error) {
 	defer rows.Close()
 	dest := make([]driver.Value, len(rows.Columns()))
 	var res result
@@ -73,7 +117,7 @@ func readRows(rows driver.Rows) (result, error) {
 		if err != nil {
 			return res, err
 		}
-		if res.rows == 0 && len(dest) > 0 {
+		if first && res.rows == 0 && len(dest) > 0 {
 			v := dest[0]
 			if b, ok := v.([]byte); ok {
 				v = bytes.Clone(b) // the driver may reuse its buffer

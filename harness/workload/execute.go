@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
@@ -93,7 +97,7 @@ func (r *Runner) Executions() int { return len(r.execs) }
 // Safe for concurrent use. Its errors are those of Pass: ctx cancellation and
 // lost connections.
 func (r *Runner) Execute(ctx context.Context, where Where, sink observe.Sink, i int64) error {
-	return r.executeOn(ctx, nil, where, sink, i)
+	return r.executeOn(ctx, nil, nil, where, sink, i)
 }
 
 // Client is one load-mode client: it runs its executions on one connection of
@@ -106,6 +110,22 @@ func (r *Runner) Execute(ctx context.Context, where Where, sink observe.Sink, i 
 type Client struct {
 	r *Runner
 	c *sql.Conn // nil with FreshConnections
+	w *watch    // nil when the connection's statements cannot be interrupted from outside
+}
+
+// watch is how a client's statements are cancelled: the client registers once,
+// for as long as it lives, to interrupt its connection's statement server-side
+// when its context ends (pgx's cancel request; the dialect's KillQuery on
+// MySQL/MariaDB), and hands the driver its context without the cancellation.
+// Handing each statement a cancellable context instead makes the drivers watch
+// it per statement: pgx registers and drops a context.AfterFunc (a third of its
+// allocations per execution), go-sql-driver/mysql hands the statement to a
+// goroutine of its own and back.
+type watch struct {
+	ctx   context.Context // the client's context
+	quiet context.Context // ctx without its cancellation, for the driver
+	busy  atomic.Bool     // a statement may be running: set before ctx is checked
+	stop  func() bool
 }
 
 // Client returns a client holding a connection of the pool. Its error wraps
@@ -121,16 +141,83 @@ func (r *Runner) Client(ctx context.Context) (*Client, error) {
 		}
 		return nil, fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
 	}
-	return &Client{r: r, c: c}, nil
+	cl := &Client{r: r, c: c}
+	if ctx.Done() == nil {
+		return cl, nil
+	}
+	w := &watch{ctx: ctx, quiet: context.WithoutCancel(ctx)}
+	if interrupt := r.interrupter(ctx, c, &w.busy); interrupt != nil {
+		w.stop = context.AfterFunc(ctx, func() {
+			if w.busy.Load() {
+				interrupt()
+			}
+		})
+		cl.w = w
+	}
+	return cl, nil
+}
+
+// interrupter returns a function that interrupts the statement c's connection
+// runs, from outside it; nil when there is none. On PostgreSQL it sends pgx's
+// cancel request and, should the statement still run after cancelWait (a
+// server that does not answer), ends the connection's read, as pgx's own
+// context handling does.
+func (r *Runner) interrupter(ctx context.Context, c *sql.Conn, busy *atomic.Bool) func() {
+	var pg *pgconn.PgConn
+	_ = c.Raw(func(dc any) error {
+		if pc, ok := dc.(pgxConn); ok {
+			pg = pc.Conn().PgConn()
+		}
+		return nil
+	})
+	if pg != nil {
+		return func() {
+			ctx, cancel := context.WithTimeout(context.Background(), cancelWait)
+			defer cancel()
+			_ = pg.CancelRequest(ctx)
+			for t := time.Now(); busy.Load(); time.Sleep(10 * time.Millisecond) {
+				if time.Since(t) > cancelWait {
+					_ = pg.Conn().SetDeadline(time.Now()) // the read fails and pgx closes the connection
+					return
+				}
+			}
+		}
+	}
+	if r.kill == nil {
+		return nil
+	}
+	id := r.kill.threadID(ctx, c)
+	if id == 0 {
+		return nil
+	}
+	return func() { r.kill.interrupt(id) }
 }
 
 // Execute is Runner.Execute on the client's connection.
 func (c *Client) Execute(ctx context.Context, where Where, sink observe.Sink, i int64) error {
-	return c.r.executeOn(ctx, c.c, where, sink, i)
+	w := c.w
+	if w == nil || ctx != w.ctx {
+		return c.r.executeOn(ctx, nil, c.c, where, sink, i)
+	}
+	// busy is set before ctx is checked: a cancellation either is seen here, or
+	// finds busy set and interrupts the statement.
+	w.busy.Store(true)
+	defer w.busy.Store(false)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.r.executeOn(ctx, w.quiet, c.c, where, sink, i)
 }
+
+// cancelWait is how long a cancelled statement may take to stop before the
+// client's connection is broken off.
+const cancelWait = 5 * time.Second
 
 // Close returns the client's connection to the pool.
 func (c *Client) Close() error {
+	if c.w != nil {
+		c.w.stop()
+	}
 	if c.c == nil {
 		return nil
 	}
@@ -139,7 +226,9 @@ func (c *Client) Close() error {
 
 // executeOn runs execution i on conn, or on the pool (a fresh connection with
 // FreshConnections) when conn is nil.
-func (r *Runner) executeOn(ctx context.Context, conn *sql.Conn, where Where, sink observe.Sink, i int64) error {
+// quiet, when set, is ctx without its cancellation, for the driver: the caller
+// interrupts the statement itself (Client).
+func (r *Runner) executeOn(ctx, quiet context.Context, conn *sql.Conn, where Where, sink observe.Sink, i int64) error {
 	if len(r.execs) == 0 {
 		return nil
 	}
@@ -164,7 +253,7 @@ func (r *Runner) executeOn(ctx context.Context, conn *sql.Conn, where Where, sin
 		sink.Record(*failed)
 		return nil
 	}
-	ev, err := r.execute(ctx, ex, rq, set, where)
+	ev, err := r.execute(ctx, quiet, ex, rq, set, where)
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,9 @@ func newKiller(db *sql.DB, f engine.Family) *killer {
 
 // run executes rq like the package's run, on a connection of its own whose
 // statement is killed if ctx is cancelled while it runs.
-func (k *killer) run(ctx context.Context, ex execer, rq *runQuery, args []any) (result, error) {
+func (k *killer) run(ctx context.Context, ex execer, rq *runQuery, args []any, stmts *stmtCache) (result, error) {
 	if k == nil {
-		return run(ctx, ex, rq, args)
+		return run(ctx, ex, rq, args, stmts)
 	}
 	c, ok := ex.(*sql.Conn)
 	if !ok {
@@ -52,11 +52,11 @@ func (k *killer) run(ctx context.Context, ex execer, rq *runQuery, args []any) (
 	}
 	id := k.threadID(ctx, c)
 	if id == 0 {
-		return run(ctx, c, rq, args)
+		return run(ctx, c, rq, args, stmts)
 	}
 	stop := context.AfterFunc(ctx, func() { k.interrupt(id) })
 	defer stop()
-	return run(context.WithoutCancel(ctx), c, rq, args)
+	return run(context.WithoutCancel(ctx), c, rq, args, stmts)
 }
 
 // threadID returns the server's id of c's connection, asking the server the

@@ -204,7 +204,7 @@ const maxShapeRows = 1
 // result.
 func probeRun(ctx context.Context, c *sql.Conn, rq *runQuery, args []any) (result, *shape, error) {
 	if !rq.reads {
-		res, err := run(ctx, c, rq, args)
+		res, err := run(ctx, c, rq, args, nil)
 		return res, nil, err
 	}
 	rows, err := c.QueryContext(ctx, rq.sql, args...)

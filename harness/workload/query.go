@@ -83,6 +83,11 @@ type Workload struct {
 	// statements outlive schema changes (PostgreSQL's 0A000 "cached plan must not
 	// change result type").
 	FreshConnections bool
+	// Binding is how the release's driver sends arguments ("" is
+	// engine.BindPrepared). The runner keeps MySQL/MariaDB statements prepared per
+	// connection for BindPrepared; the pool it is given must bind as Binding says
+	// (engine.BindingOpener) for the others.
+	Binding engine.Binding
 }
 
 // Applies reports whether q runs on family f.

@@ -97,9 +97,10 @@ type Runner struct {
 	family  engine.Family
 	counter Counter
 	queries []runQuery
-	tag     bool      // prefix each query with its Tag (WithTags)
-	execs   []execRef // the executions of one pass, in order (Execute)
-	kill    *killer   // interrupts statements run without a cancellable context (kill.go)
+	tag     bool       // prefix each query with its Tag (WithTags)
+	execs   []execRef  // the executions of one pass, in order (Execute)
+	kill    *killer    // interrupts statements run without a cancellable context (kill.go)
+	stmts   *stmtCache // statements prepared per connection (stmt.go); nil where the driver keeps them
 
 	mu  sync.Mutex
 	gen map[string]*Generated // mu protects gen: generated arguments by query name
@@ -125,7 +126,9 @@ type runQuery struct {
 // NewRunner returns a runner for the queries of w that apply to family, executed
 // through db: the long-lived pool of the release (pgx stdlib on postgres, whose
 // default mode caches a prepared statement per query and connection;
-// go-sql-driver/mysql on mysql). The caller keeps db open across the rollout and
+// go-sql-driver/mysql on mysql, whose statements with arguments the runner
+// prepares once per connection and keeps, for w.Binding prepared; db binds
+// arguments as w.Binding says). The caller keeps db open across the rollout and
 // closes it after, and does not change w while the runner is in use.
 func NewRunner(w *Workload, db *sql.DB, family engine.Family, opts ...Option) (*Runner, error) {
 	r := &Runner{w: w, db: db, family: family, counter: &processSequence, gen: map[string]*Generated{}}
@@ -149,6 +152,9 @@ func NewRunner(w *Workload, db *sql.DB, family engine.Family, opts ...Option) (*
 	r.execs = executions(r.queries)
 	if !w.FreshConnections { // a fresh connection per pass: nothing to remember
 		r.kill = newKiller(db, family)
+		if (w.Binding == "" || w.Binding == engine.BindPrepared) && !engine.DialectOf(family).DriverCachesStatements {
+			r.stmts = &stmtCache{}
+		}
 	}
 	return r, nil
 }
@@ -212,7 +218,7 @@ func (r *Runner) Pass(ctx context.Context, where Where, sink observe.Sink) error
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ev, err := r.execute(ctx, ex, rq, set, where)
+			ev, err := r.execute(ctx, nil, ex, rq, set, where)
 			if err != nil {
 				return err
 			}
@@ -244,8 +250,10 @@ func (r *Runner) event(rq *runQuery, where Where) observe.Event {
 }
 
 // execute runs rq once with set and returns its event. The error is for ctx
-// cancellation and lost connections only.
-func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg, where Where) (observe.Event, error) {
+// cancellation and lost connections only. With quiet (ctx without its
+// cancellation) the statement runs on quiet and the caller interrupts it when
+// ctx ends.
+func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, set []Arg, where Where) (observe.Event, error) {
 	n := r.counter.Next()
 	args := make([]any, len(rq.order))
 	for i, k := range rq.order {
@@ -270,7 +278,13 @@ func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg
 		ex = c
 	}
 	start := time.Now()
-	res, err := r.kill.run(ctx, ex, rq, args)
+	var res result
+	var err error
+	if quiet != nil {
+		res, err = run(quiet, ex, rq, args, r.stmts)
+	} else {
+		res, err = r.kill.run(ctx, ex, rq, args, r.stmts)
+	}
 	ev.Latency = time.Since(start)
 	if where.Statement != nil {
 		ev.Statement = where.Statement()
@@ -286,8 +300,15 @@ func (r *Runner) execute(ctx context.Context, ex execer, rq *runQuery, set []Arg
 }
 
 // run executes rq: a query whose rows are read and counted (the first row is
-// scanned generically), or a statement whose affected rows are counted.
-func run(ctx context.Context, ex execer, rq *runQuery, args []any) (result, error) {
+// scanned generically), or a statement whose affected rows are counted. With
+// stmts (MySQL/MariaDB, Binding prepared) a statement with arguments runs as the
+// connection's prepared statement.
+func run(ctx context.Context, ex execer, rq *runQuery, args []any, stmts *stmtCache) (result, error) {
+	if stmts != nil && len(args) > 0 {
+		if res, ok, err := stmts.run(ctx, ex, rq, args); ok {
+			return res, err
+		}
+	}
 	if !rq.reads {
 		res, err := ex.ExecContext(ctx, rq.sql, args...)
 		if err != nil {

@@ -206,6 +206,12 @@ func (f *checkFlags) config(e *env, p engine.Provider, specs []engine.Spec) harn
 		if fresh[rel] {
 			cfg.FreshConnections = append(cfg.FreshConnections, rel)
 		}
+		if b := f.traffic.bindingFor(rel); b != "" {
+			if cfg.Bindings == nil {
+				cfg.Bindings = map[plan.Release]engine.Binding{}
+			}
+			cfg.Bindings[rel] = b
+		}
 	}
 	return cfg
 }

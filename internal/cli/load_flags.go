@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
 )
@@ -21,6 +22,7 @@ type loadFlags struct {
 	maxStall stallFlag
 	stalls   string
 	fresh    string
+	binding  perRelease
 	// overrides are the --policy values, in order.
 	overrides overrideFlags
 	latency   bool
@@ -34,6 +36,7 @@ func (l *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.stalls, "stalls", "violation", "what a stall in a required cell is: `violation` (fails the check) or warning (reported only)")
 	fs.BoolVar(&l.latency, "latency", false, "add each release's executions and p50/p99/max latency per boundary, window (before, during, after the step) and query to the text report")
 	fs.Var(&l.overrides, "policy", "override the policy table: `SELECTOR:RELEASE=REQUIREMENT[@during|after]` with SELECTOR *, a phase or PHASE/STEP and REQUIREMENT required, informational or skip (repeatable; later ones win), e.g. --policy contract:old=required")
+	fs.Var(&l.binding, "binding", "how each release's driver sends arguments: `B` is prepared (a server-side statement prepared once per connection and kept: pgx's statement cache, Go's db.Prepare; the default), interpolated (put into the text on the client: pgx's simple protocol, go-sql-driver/mysql's interpolateParams, the default of JDBC and PDO on MySQL) or prepare-each (prepared, executed and closed each time: database/sql with go-sql-driver/mysql's defaults), or old=B,new=C")
 	fs.StringVar(&l.fresh, "fresh-connections", "", "run each `RELEASE`'s traffic (old, new, or old,new) on a new connection per pass instead of its long-lived pool; the state probes run every query both ways whatever this says")
 }
 
@@ -44,6 +47,13 @@ func (l *loadFlags) on() bool { return l.clients.set || l.rate.set || l.duration
 func (l *loadFlags) validate() error {
 	if _, err := l.freshReleases(); err != nil {
 		return err
+	}
+	for _, rel := range plan.Releases {
+		if v, ok := l.binding.of(rel); ok {
+			if _, err := engine.ParseBinding(v); err != nil {
+				return fmt.Errorf("%w: --binding: %v", ErrUsage, err)
+			}
+		}
 	}
 	if _, err := plan.ParseStallPolicy(l.stalls); err != nil {
 		return fmt.Errorf("%w: --stalls: %v", ErrUsage, err)
@@ -147,6 +157,16 @@ func (l *loadFlags) freshReleases() (map[plan.Release]bool, error) {
 func (l *loadFlags) freshFor(rel plan.Release) bool {
 	m, _ := l.freshReleases()
 	return m[rel]
+}
+
+// bindingFor returns rel's --binding (validate checked it); "" is the default.
+func (l *loadFlags) bindingFor(rel plan.Release) engine.Binding {
+	v, ok := l.binding.of(rel)
+	if !ok {
+		return ""
+	}
+	b, _ := engine.ParseBinding(v)
+	return b
 }
 
 // perRelease is a flag value for both releases ("4") or each ("old=8,new=2").

@@ -285,7 +285,10 @@ type Database struct {
 	url    string
 }
 
-var _ engine.Database = (*Database)(nil)
+var (
+	_ engine.Database      = (*Database)(nil)
+	_ engine.BindingOpener = (*Database)(nil)
+)
 
 func (d *Database) Name() string          { return d.name }
 func (d *Database) Family() engine.Family { return d.server.family }
@@ -298,6 +301,19 @@ func (d *Database) Open(ctx context.Context) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.open(ctx, driver, dsn)
+}
+
+// OpenBinding implements engine.BindingOpener.
+func (d *Database) OpenBinding(ctx context.Context, b engine.Binding) (*sql.DB, error) {
+	driver, dsn, err := BindingDSN(d.server.family, d.url, b)
+	if err != nil {
+		return nil, err
+	}
+	return d.open(ctx, driver, dsn)
+}
+
+func (d *Database) open(ctx context.Context, driver, dsn string) (*sql.DB, error) {
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", d.name, err)

@@ -76,3 +76,39 @@ func DriverDSN(f engine.Family, rawURL string) (driver, dsn string, err error) {
 	}
 	return "mysql", c.FormatDSN(), nil
 }
+
+// BindingDSN is DriverDSN for a pool whose driver binds arguments as b: pgx's
+// default_query_exec_mode (cache_statement, simple_protocol, describe_exec) on
+// PostgreSQL; go-sql-driver/mysql's interpolateParams for BindInterpolated on
+// MySQL (prepared and prepare-each differ there by what the caller keeps, not
+// by the pool).
+func BindingDSN(f engine.Family, rawURL string, b engine.Binding) (driver, dsn string, err error) {
+	driver, dsn, err = DriverDSN(f, rawURL)
+	if err != nil {
+		return "", "", err
+	}
+	if f == engine.Postgres {
+		mode := map[engine.Binding]string{
+			engine.BindPrepared:     "cache_statement",
+			engine.BindInterpolated: "simple_protocol",
+			engine.BindPrepareEach:  "describe_exec",
+		}[b]
+		if mode == "" {
+			return "", "", fmt.Errorf("unknown binding %q", b)
+		}
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", "", fmt.Errorf("parse server URL: %s", Redact(rawURL))
+		}
+		q := u.Query()
+		q.Set("default_query_exec_mode", mode)
+		u.RawQuery = q.Encode()
+		return driver, u.String(), nil
+	}
+	c, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "", "", fmt.Errorf("parse server URL: %s", Redact(rawURL))
+	}
+	c.InterpolateParams = b == engine.BindInterpolated
+	return driver, c.FormatDSN(), nil
+}
