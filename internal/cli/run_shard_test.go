@@ -106,7 +106,8 @@ func count(files []string, re string) int {
 // straddle report merge of the shards' JSON reports is the unsharded run's JSON,
 // but for how many times traffic ran a query while a step was applied (no
 // timings either: straddle run leaves them out unless -timings), and that the
-// merge exits as the unsharded run does.
+// merge exits as the unsharded run does; a shard of straddle matrix run over the
+// same scripts and engines merges with straddle run's.
 func TestRunShardsMerge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts database servers")
@@ -162,6 +163,28 @@ func TestRunShardsMerge(t *testing.T) {
 		}
 		if diff := cmp.Diff(countless(t, want), countless(t, got)); diff != "" {
 			t.Errorf("merge of %d shards differs from the unsharded run (-unsharded +merged):\n%s", n, diff)
+		}
+		if n != 2 {
+			continue
+		}
+		// straddle matrix run cuts the same cells: its shard 2/2 merges with
+		// straddle run's shard 1/2.
+		other := filepath.Join(dir, "matrix-run-2-of-2.json")
+		stdout.Reset()
+		stderr.Reset()
+		args = append([]string{"matrix", "run", "--provider", "local", "--engine", "postgres,mariadb", "-timings=false", "--shard", "2/2", "--out", other}, scripts...)
+		if code := ExitCode(Run(t.Context(), args, &stdout, &stderr)); code > ExitIncompatible {
+			t.Fatalf("straddle matrix run --shard 2/2: exit %d:\n%s", code, stderr.String())
+		}
+		mixed := filepath.Join(dir, "merged-mixed.json")
+		err = Run(t.Context(), []string{"report", "merge", "--format", "json", "-timings=false", "--out", mixed, shards[0], other}, &stdout, &stderr)
+		if got := ExitCode(err); got != wantCode {
+			t.Errorf("merge of straddle run 1/2 and straddle matrix run 2/2: exit %d, want %d: %v", got, wantCode, err)
+		}
+		if got, err := os.ReadFile(mixed); err != nil {
+			t.Error(err)
+		} else if diff := cmp.Diff(countless(t, want), countless(t, got)); diff != "" {
+			t.Errorf("straddle run 1/2 + straddle matrix run 2/2 differ from the unsharded run (-unsharded +merged):\n%s", diff)
 		}
 	}
 }
