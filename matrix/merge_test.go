@@ -18,7 +18,7 @@ import (
 // cell order, violations in run order, the verdict of them all. Every third cell
 // breaks (a failed migration), every seventh ran nothing (a scenario skipped), and
 // the fifth lost its engine.
-func fakeReport(t *testing.T, m *Matrix, s Shard, cells []Cell) *verdict.Result {
+func fakeReport(t testing.TB, m *Matrix, s Shard, cells []Cell) *verdict.Result {
 	t.Helper()
 	part, err := m.Part(s, cells)
 	if err != nil {
@@ -59,7 +59,7 @@ func fakeReport(t *testing.T, m *Matrix, s Shard, cells []Cell) *verdict.Result 
 	return res
 }
 
-func encode(t *testing.T, r *verdict.Result) string {
+func encode(t testing.TB, r *verdict.Result) string {
 	t.Helper()
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
