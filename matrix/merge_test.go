@@ -136,3 +136,21 @@ func TestMergeRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestReadReportErrorsAtLine(t *testing.T) {
+	tests := []struct {
+		name, src, want, reason string
+	}{
+		{"type", "{\n  \"verdict\": \"compatible\",\n  \"runs\": 1\n}", "r.json:3: not a JSON report: ", "a value of the wrong type is named at its line"},
+		{"syntax", "{\n\n  \"runs\": [,]\n}", "r.json:3: not a JSON report: ", "a syntax error is named at its line"},
+		{"not json", "-- a.txtar --", "r.json:1: not a JSON report: ", "any other file is refused at its first line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadReport("r.json", []byte(tt.src))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || !errors.Is(err, plan.ErrBadInput) {
+				t.Errorf("ReadReport: %v, want bad input starting %q (%s)", err, tt.want, tt.reason)
+			}
+		})
+	}
+}
