@@ -21,7 +21,7 @@ export STRADDLE_IMAGE_MARIADB ?= straddle-local/mariadb:10.11
 
 APT_PACKAGES := postgresql postgresql-contrib mariadb-server mariadb-client docker.io debootstrap git ca-certificates
 
-.PHONY: all build straddle deps apt docker images conformance-versions lint-actions test test-short bench bench-load vet fmt check clean
+.PHONY: all build straddle deps apt docker images conformance-versions lint-actions test test-short bench bench-load fuzz vet fmt check clean
 
 all: build
 
@@ -94,7 +94,17 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./harness/...
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./harness/... ./internal/cli/
+
+# fuzz: every fuzz target of the repository, one at a time, for FUZZTIME each
+# (plain `go test` runs their committed corpora as regression tests).
+FUZZTIME ?= 2m
+fuzz:
+	@for d in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$d/*_test.go | cut -c6-); do \
+	    echo "== $$d $$t"; $(GO) test $$d -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -parallel 1 || exit 1; \
+	  done; \
+	done
 
 # bench-load: only the load-mode and fixture benchmarks (docs/load.md), about 4 minutes.
 bench-load:

@@ -109,6 +109,19 @@ func ScenarioInput(file string) (*Input, error) {
 	return &Input{Kind: KindScenario, Name: name, File: file, Weight: scriptWeight(data)}, nil
 }
 
+// ScenarioInputs is the ScenarioInput of each file, in order.
+func ScenarioInputs(files []string) ([]*Input, error) {
+	out := make([]*Input, 0, len(files))
+	for _, f := range files {
+		in, err := ScenarioInput(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
 // scriptWeight estimates a script's seconds on PostgreSQL: a base for the scratch
 // database and one tenth per command line; traffic runs for its duration per
 // step, so a script with traffic counts double.

@@ -3,6 +3,8 @@ package matrix
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -81,6 +83,38 @@ func (m *Matrix) Part(s Shard, cells []Cell) (*verdict.MatrixPart, error) {
 		p.Cells = append(p.Cells, verdict.MatrixCell{ID: c.ID, Position: c.Position})
 	}
 	return p, nil
+}
+
+// ReadReport decodes a JSON report (straddle run, straddle matrix run, or check
+// --format json) read from the file name. Its errors are bad input at name:line
+// (the line of the offending byte, where the decoder gives one).
+func ReadReport(name string, data []byte) (*verdict.Result, error) {
+	var r verdict.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		line := 0
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line = lineAt(data, se.Offset)
+		case errors.As(err, &te):
+			line = lineAt(data, te.Offset)
+		}
+		return nil, plan.Errorf(name, line, "not a JSON report: %v", err)
+	}
+	return &r, nil
+}
+
+// lineAt is the 1-based line of byte offset off in data.
+func lineAt(data []byte, off int64) int {
+	off = max(0, min(off, int64(len(data))))
+	n := 1
+	for _, b := range data[:off] {
+		if b == '\n' {
+			n++
+		}
+	}
+	return n
 }
 
 // Merge joins the reports of a matrix's shards into the report of the whole

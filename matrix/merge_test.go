@@ -18,7 +18,7 @@ import (
 // cell order, violations in run order, the verdict of them all. Every third cell
 // breaks (a failed migration), every seventh ran nothing (a scenario skipped), and
 // the fifth lost its engine.
-func fakeReport(t *testing.T, m *Matrix, s Shard, cells []Cell) *verdict.Result {
+func fakeReport(t testing.TB, m *Matrix, s Shard, cells []Cell) *verdict.Result {
 	t.Helper()
 	part, err := m.Part(s, cells)
 	if err != nil {
@@ -62,7 +62,7 @@ func fakeReport(t *testing.T, m *Matrix, s Shard, cells []Cell) *verdict.Result 
 	return res
 }
 
-func encode(t *testing.T, r *verdict.Result) string {
+func encode(t testing.TB, r *verdict.Result) string {
 	t.Helper()
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -135,6 +135,24 @@ func TestMergeRefuses(t *testing.T) {
 			_, err := Merge(tt.parts, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, plan.ErrBadInput) {
 				t.Errorf("err = %v, want bad input containing %q (%s)", err, tt.want, tt.reason)
+			}
+		})
+	}
+}
+
+func TestReadReportErrorsAtLine(t *testing.T) {
+	tests := []struct {
+		name, src, want, reason string
+	}{
+		{"type", "{\n  \"verdict\": \"compatible\",\n  \"runs\": 1\n}", "r.json:3: not a JSON report: ", "a value of the wrong type is named at its line"},
+		{"syntax", "{\n\n  \"runs\": [,]\n}", "r.json:3: not a JSON report: ", "a syntax error is named at its line"},
+		{"not json", "-- a.txtar --", "r.json:1: not a JSON report: ", "any other file is refused at its first line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadReport("r.json", []byte(tt.src))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || !errors.Is(err, plan.ErrBadInput) {
+				t.Errorf("ReadReport: %v, want bad input starting %q (%s)", err, tt.want, tt.reason)
 			}
 		})
 	}

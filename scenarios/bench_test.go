@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/matrix"
 	"github.com/straddle-dev/straddle/scenarios"
 )
 
@@ -28,10 +29,18 @@ func BenchmarkCookbookProbes(b *testing.B) {
 			b.Fatalf("engine %s: %v", spec, err)
 		}
 	}
+	inputs, err := matrix.ScenarioInputs(files)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := matrix.New(matrix.Config{Engines: append([]engine.Spec(nil), specs...), Inputs: inputs})
+	if err != nil {
+		b.Fatal(err)
+	}
 	run := func(noProbes bool) time.Duration {
 		start := time.Now()
 		scenarios.Run(b.Context(), scenarios.RunConfig{
-			Files: files, Engines: append([]engine.Spec(nil), specs...), Fleet: fleet, Parallel: 2, NoProbes: noProbes,
+			Cells: m.Cells, Fleet: fleet, Parallel: 2, NoProbes: noProbes,
 		})
 		return time.Since(start)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/verdict"
 	"github.com/straddle-dev/straddle/harness/workload"
+	"github.com/straddle-dev/straddle/matrix"
 )
 
 // Status is how a script ended on one engine.
@@ -32,8 +33,11 @@ const (
 	EnvFailed Status = "error"     // the environment failed: nothing was proven
 )
 
-// Ran is one script run on one engine.
+// Ran is one script run on one engine: one cell of a matrix.
 type Ran struct {
+	// Cell is the id of the matrix cell this is the run of
+	// (scenario/NAME@ENGINE): callers key results by it.
+	Cell   string
 	File   string
 	Name   string
 	Engine engine.Spec
@@ -53,9 +57,10 @@ type Ran struct {
 
 // RunConfig is a run of scripts outside go test.
 type RunConfig struct {
-	Files   []string
-	Engines []engine.Spec
-	Fleet   *engine.Fleet
+	// Cells are the scripts to run, each on its engine: scenario cells of a
+	// matrix (matrix.KindScenario), expanded, filtered and sharded there.
+	Cells []matrix.Cell
+	Fleet *engine.Fleet
 	// Parallel is how many scripts run at once (0: the number of CPUs).
 	Parallel int
 	// Verbose keeps the whole log of every script, not only of failed phases.
@@ -73,22 +78,24 @@ type RunConfig struct {
 	workRoot string // testscript.Params.WorkdirRoot, set by Run
 }
 
-// Run runs every file on every engine, as go test would (testscript.RunT with a
-// small T), sharing cfg.Fleet's servers; scripts run concurrently up to
-// cfg.Parallel. It returns one Ran per file and engine, in file order then engine
-// order. Cancelling ctx stops the scripts; their databases are still dropped.
+// Run runs the script of every cell on the cell's engine, as go test would
+// (testscript.RunT with a small T), sharing cfg.Fleet's servers; scripts run
+// concurrently up to cfg.Parallel. It returns one Ran per cell, in the order of
+// cfg.Cells, each carrying its cell's id. A cell that is not a scenario is bad
+// input. Cancelling ctx stops the scripts; their databases are still dropped.
 func Run(ctx context.Context, cfg RunConfig) []Ran {
 	par := cfg.Parallel
 	if par <= 0 {
 		par = runtime.NumCPU()
 	}
-	out := make([]Ran, len(cfg.Files)*len(cfg.Engines))
+	out := make([]Ran, len(cfg.Cells))
 	// The scripts' work dirs live under one root of the run's own, removed here
 	// even when an interrupted script is still running.
 	root, err := os.MkdirTemp("", engine.TempPattern)
 	if err != nil {
-		for i := range out {
-			out[i] = Ran{File: cfg.Files[i/len(cfg.Engines)], Engine: cfg.Engines[i%len(cfg.Engines)], Status: EnvFailed, Errors: []string{err.Error()}}
+		for k, c := range cfg.Cells {
+			out[k] = ranOf(c)
+			out[k].Status, out[k].Errors = EnvFailed, []string{err.Error()}
 		}
 		return out
 	}
@@ -100,25 +107,32 @@ func Run(ctx context.Context, cfg RunConfig) []Ran {
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for i, file := range cfg.Files {
-		for j, spec := range cfg.Engines {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				r := runOne(ctx, cfg, file, spec)
-				out[i*len(cfg.Engines)+j] = r
-				if cfg.Progress != nil {
-					mu.Lock()
-					cfg.Progress(r)
-					mu.Unlock()
-				}
-			}()
-		}
+	for k, c := range cfg.Cells {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := runOne(ctx, cfg, c)
+			out[k] = r
+			if cfg.Progress != nil {
+				mu.Lock()
+				cfg.Progress(r)
+				mu.Unlock()
+			}
+		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// ranOf is the Ran of cell c before it runs.
+func ranOf(c matrix.Cell) Ran {
+	r := Ran{Cell: c.ID, Engine: c.Engine, Name: c.Input.Name}
+	if c.Input.File != "" {
+		r.File, r.Name = c.Input.File, ScriptName(c.Input.File)
+	}
+	return r
 }
 
 // ScriptName is the name testscript gives the script in file.
@@ -135,8 +149,13 @@ func ScriptName(file string) string {
 // interruptGrace is how long an interrupted script may take to wind down.
 const interruptGrace = 5 * time.Second
 
-func runOne(ctx context.Context, cfg RunConfig, file string, spec engine.Spec) Ran {
-	r := Ran{File: file, Name: ScriptName(file), Engine: spec}
+func runOne(ctx context.Context, cfg RunConfig, c matrix.Cell) Ran {
+	r := ranOf(c)
+	file, spec := r.File, r.Engine
+	if c.Input.Kind != matrix.KindScenario || file == "" {
+		r.Status, r.Errors = Malformed, []string{fmt.Sprintf("cell %s is not a scenario script", c.ID)}
+		return r
+	}
 	if ctx.Err() != nil {
 		r.Status, r.Errors = EnvFailed, []string{ctx.Err().Error()}
 		return r

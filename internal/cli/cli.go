@@ -84,7 +84,7 @@ func commands() []command {
 		{"help", "straddle help [COMMAND | scenario]", "show help for a command or for the scenario language", nil},
 		{"matrix", "straddle matrix [--file FILE] [--engine SPEC]... [--only P] [--skip P] [--shard I/N | --github [--shards N]] [SCRIPT | DIR]... | straddle matrix run [flags] [SCRIPT | DIR]...", "list, shard and run a matrix of engines × inputs; print the GitHub Actions matrix", runMatrix},
 		{"report", "straddle report merge [--format FORMAT] [--out FILE] SHARD.json...", "merge the JSON reports of a matrix's shards into one report and one exit code", runReport},
-		{"run", "straddle run [--engine SPEC]... [FILE.txtar | DIR]...", "run scenario scripts", runRun},
+		{"run", "straddle run [--engine SPEC]... [--only P] [--skip P] [--shard I/N] [FILE.txtar | DIR]...", "run scenario scripts (scripts × engines: cells of a matrix)", runRun},
 		{"version", "straddle version", "print straddle's version", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })

@@ -23,22 +23,44 @@ import (
 	"github.com/straddle-dev/straddle/scenarios"
 )
 
+// cellFlags choose the cells of a matrix to run: `straddle matrix`,
+// `straddle matrix run` and `straddle run` share them.
+type cellFlags struct {
+	only, skip multiFlag
+	shard      string
+}
+
+func (f *cellFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.only, "only", "run only the cells a `PATTERN` matches: a glob on the cell id (scenario/NAME@ENGINE, check/NAME@ENGINE), the input name or the engine (repeatable, comma-separated)")
+	fs.Var(&f.skip, "skip", "leave out the cells a `PATTERN` matches (as --only)")
+	fs.StringVar(&f.shard, "shard", "", "take shard `I/N` of the matrix: a deterministic split balanced by estimated cost")
+}
+
+// pick returns the shard --shard asks for (1/1 without it) and its cells.
+func (f *cellFlags) pick(m *matrix.Matrix) (matrix.Shard, []matrix.Cell, error) {
+	if f.shard == "" {
+		return matrix.Shard{Index: 1, Count: 1}, m.Cells, nil
+	}
+	s, err := matrix.ParseShard(f.shard)
+	if err != nil {
+		return matrix.Shard{}, nil, err
+	}
+	return s, m.Shard(s), nil
+}
+
 // matrixFlags are the flags that define a matrix: `straddle matrix` and
 // `straddle matrix run` share them.
 type matrixFlags struct {
-	engines    engineFlags
-	file       string
-	only, skip multiFlag
-	shard      string
-	project    matrix.Project
+	engines engineFlags
+	file    string
+	cellFlags
+	project matrix.Project
 }
 
 func (f *matrixFlags) register(fs *flag.FlagSet) {
 	f.engines.register(fs)
 	fs.StringVar(&f.file, "file", "", "read engines, scenarios, projects, filters and costs from this YAML matrix `FILE`")
-	fs.Var(&f.only, "only", "run only the cells a `PATTERN` matches: a glob on the cell id (scenario/NAME@ENGINE, check/NAME@ENGINE), the input name or the engine (repeatable, comma-separated)")
-	fs.Var(&f.skip, "skip", "leave out the cells a `PATTERN` matches (as --only)")
-	fs.StringVar(&f.shard, "shard", "", "take shard `I/N` of the matrix: a deterministic split balanced by estimated cost")
+	f.cellFlags.register(fs)
 	fs.StringVar(&f.project.Migrations, "migrations", "", "add a check project: its migrations `DIR` (as straddle check)")
 	fs.StringVar(&f.project.Old, "old", "", "the project's old release queries `SRC`")
 	fs.StringVar(&f.project.New, "new", "", "the project's new release queries `SRC`")
@@ -77,12 +99,8 @@ func (f *matrixFlags) build(scripts []string) (*matrix.Matrix, matrix.Shard, []m
 		if err != nil {
 			return nil, matrix.Shard{}, nil, err
 		}
-		for _, s := range files {
-			in, err := matrix.ScenarioInput(s)
-			if err != nil {
-				return nil, matrix.Shard{}, nil, err
-			}
-			inputs = append(inputs, in)
+		if inputs, err = matrix.ScenarioInputs(files); err != nil {
+			return nil, matrix.Shard{}, nil, err
 		}
 	}
 	projects := file.Projects
@@ -104,14 +122,11 @@ func (f *matrixFlags) build(scripts []string) (*matrix.Matrix, matrix.Shard, []m
 	if err != nil {
 		return nil, matrix.Shard{}, nil, err
 	}
-	if f.shard == "" {
-		return m, matrix.Shard{Index: 1, Count: 1}, m.Cells, nil
-	}
-	s, err := matrix.ParseShard(f.shard)
+	s, cells, err := f.pick(m)
 	if err != nil {
 		return nil, matrix.Shard{}, nil, err
 	}
-	return m, s, m.Shard(s), nil
+	return m, s, cells, nil
 }
 
 // projectName names a project after its directory: db/migrations → db,
@@ -249,22 +264,18 @@ func runMatrixRun(ctx context.Context, e *env, args []string) error {
 	return cellsExit(part.Cells)
 }
 
-// runScenarios runs the scenario cells, one engine at a time (a shard's cells
-// need not be a rectangle of scripts × engines), on one fleet.
+// runScenarios runs the scenario cells on one fleet, as straddle run does: a
+// shard's cells need not be a rectangle of scripts × engines.
 func (f *matrixFlags) runScenarios(ctx context.Context, e *env, cells []matrix.Cell, outcomes []cellOutcome, parallel int) error {
-	byEngine := map[string][]int{}
-	var order []engine.Spec
+	var idx []int // the scenario cells' indexes in cells
+	var run []matrix.Cell
 	for i, c := range cells {
-		if c.Input.Kind != matrix.KindScenario {
-			continue
+		if c.Input.Kind == matrix.KindScenario {
+			idx = append(idx, i)
+			run = append(run, c)
 		}
-		k := c.Engine.String()
-		if byEngine[k] == nil {
-			order = append(order, c.Engine)
-		}
-		byEngine[k] = append(byEngine[k], i)
 	}
-	if len(order) == 0 {
+	if len(run) == 0 {
 		return nil
 	}
 	pf := f.engines
@@ -275,27 +286,21 @@ func (f *matrixFlags) runScenarios(ctx context.Context, e *env, cells []matrix.C
 	}
 	fleet := engine.NewFleet(p)
 	defer fleet.Stop(context.WithoutCancel(ctx))
-	for _, sp := range order {
-		idx := byEngine[sp.String()]
-		files := make([]string, len(idx))
-		for k, i := range idx {
-			files[k] = cells[i].Input.File
-		}
-		ran := scenarios.Run(ctx, scenarios.RunConfig{Files: files, Engines: []engine.Spec{sp}, Fleet: fleet, Parallel: parallel})
-		for k, r := range ran {
-			c := cells[idx[k]]
-			o := cellOutcome{status: string(r.Status)}
-			// A malformed script or a broken environment proves nothing: no run,
-			// as straddle run reports it.
-			if r.Run != nil && (r.Status == scenarios.Passed || r.Status == scenarios.Failed) {
-				o.res = verdict.Decide([]verdict.RunInput{*r.Run})
-			}
-			outcomes[idx[k]] = o
-			fmt.Fprintf(e.stderr, "%-4s  %s  %s%s\n", statusWord(r.Status), c.ID, seconds(r.Elapsed), reasonNote(r))
+	ran := scenarios.Run(ctx, scenarios.RunConfig{Cells: run, Fleet: fleet, Parallel: parallel,
+		Progress: func(r scenarios.Ran) {
+			fmt.Fprintf(e.stderr, "%-4s  %s  %s%s\n", statusWord(r.Status), r.Cell, seconds(r.Elapsed), reasonNote(r))
 			if r.Status != scenarios.Passed && r.Status != scenarios.Skipped {
 				printDetails(e.stderr, r, false)
 			}
+		}})
+	for k, r := range ran {
+		o := cellOutcome{status: string(r.Status)}
+		// A malformed script or a broken environment proves nothing: no run,
+		// as straddle run reports it.
+		if r.Run != nil && (r.Status == scenarios.Passed || r.Status == scenarios.Failed) {
+			o.res = verdict.Decide([]verdict.RunInput{*r.Run})
 		}
+		outcomes[idx[k]] = o
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -45,11 +44,11 @@ func runReport(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUsage, err)
 		}
-		var r verdict.Result
-		if err := json.Unmarshal(data, &r); err != nil {
-			return fmt.Errorf("%w: %s: not a JSON report: %v", ErrUsage, name, err)
+		r, err := matrix.ReadReport(name, data)
+		if err != nil {
+			return err
 		}
-		parts = append(parts, &r)
+		parts = append(parts, r)
 	}
 	res, err := matrix.Merge(parts, fs.Args())
 	if err != nil {

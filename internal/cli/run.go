@@ -18,12 +18,14 @@ import (
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/report"
 	"github.com/straddle-dev/straddle/harness/verdict"
+	"github.com/straddle-dev/straddle/matrix"
 	"github.com/straddle-dev/straddle/scenarios"
 )
 
 // runFlags are the flags of `straddle run`.
 type runFlags struct {
 	engines  engineFlags
+	cells    cellFlags // --only, --skip, --shard: which cells of scripts × engines
 	format   string
 	out      string
 	parallel int
@@ -50,14 +52,18 @@ var errEnvironment = errors.New("environment failure")
 func helpScenario(w io.Writer) error { return scenarios.WriteHelp(w) }
 
 // runRun runs scenario scripts on every engine asked for: it lints them all
-// first (a malformed script costs no server), starts each engine once, runs the
-// scripts concurrently on a database each, prints progress, the report of each
-// scenario and a summary with times, and exits 1 only when a scenario's own
-// assertions fail.
+// first (a malformed script costs no server), expands scripts × engines into the
+// cells of a matrix (filtered by --only and --skip, one shard of it with
+// --shard), starts the engines those cells need once, runs the cells
+// concurrently on a database each, prints progress, the report of each scenario
+// and a summary with times, and exits 1 only when a scenario's own assertions
+// fail. The combined report (--format, --out) carries the matrix section that
+// straddle report merge joins shards by.
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "run")
 	var f runFlags
 	f.engines.register(fs)
+	f.cells.register(fs)
 	fs.StringVar(&f.format, "format", "text", "`FORMAT` of the combined report of every run: "+strings.Join(report.Formats, ", ")+"; other than text, it goes to stdout (or --out) and progress to stderr")
 	fs.StringVar(&f.out, "out", "", "also write the combined report of every run to `FILE`")
 	fs.IntVar(&f.parallel, "parallel", runtime.NumCPU(), "run up to `N` scenarios at once")
@@ -125,6 +131,18 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if len(specs) == 0 {
 		return fmt.Errorf("%w: no engine to run: give --engine SPEC", ErrUsage)
 	}
+	m, err := scenarioMatrix(files, specs, f.cells)
+	if err != nil {
+		return err
+	}
+	shard, cells, err := f.cells.pick(m)
+	if err != nil {
+		return err
+	}
+	part, err := m.Part(shard, cells)
+	if err != nil {
+		return err
+	}
 
 	// Human output goes to stdout unless a machine report takes it.
 	human := e.stdout
@@ -132,11 +150,21 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if machine {
 		human = e.stderr
 	}
+	where := ""
+	if f.cells.shard != "" {
+		where = fmt.Sprintf(" (shard %s: %d of the matrix's %d cells)", shard, len(cells), len(m.Cells))
+	}
+	if len(cells) == 0 {
+		// More shards than cells: this one has nothing to run, and says so in its
+		// report, which report merge still needs.
+		fmt.Fprintf(human, "nothing to run%s\n", where)
+		return combined(e, f, nil, part)
+	}
 
 	start := time.Now()
 	fleet := engine.NewFleet(p)
 	defer fleet.Stop(context.WithoutCancel(ctx))
-	ready, names, engErrs := startEngines(ctx, fleet, specs, human)
+	ready, names, engErrs := startEngines(ctx, fleet, m.EnginesOf(cells), human)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -144,18 +172,35 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return &exitError{fmt.Sprintf("no engine could start (%s)", plural(len(engErrs), "error above", "errors above")), errEnvironment}
 	}
 	enginesTook := time.Since(start)
-	fmt.Fprintf(human, "running %s on %s\n\n", plural(len(files), "scenario", "scenarios"), plural(len(ready), "engine", "engines"))
+	isReady := map[string]bool{}
+	for _, sp := range ready {
+		isReady[sp.String()] = true
+	}
+	// The cells to run: those on an engine that started. The others stay in the
+	// report's matrix section as environment failures.
+	var run []matrix.Cell
+	var inputs []*matrix.Input
+	for _, c := range cells {
+		if !isReady[c.Engine.String()] {
+			continue
+		}
+		if len(inputs) == 0 || inputs[len(inputs)-1] != c.Input {
+			inputs = append(inputs, c.Input)
+		}
+		run = append(run, c)
+	}
+	fmt.Fprintf(human, "running %s on %s%s\n\n", plural(len(inputs), "scenario", "scenarios"), plural(len(ready), "engine", "engines"), where)
 
 	nameW, engW := 0, 0
-	for _, file := range files {
-		nameW = max(nameW, len(scenarios.ScriptName(file)))
+	for _, in := range inputs {
+		nameW = max(nameW, len(in.Name))
 	}
 	for _, n := range names {
 		engW = max(engW, len(n))
 	}
 	var progress sync.Mutex
-	ran := scenarios.Run(ctx, scenarios.RunConfig{
-		Files: files, Engines: ready, Fleet: fleet, Parallel: f.parallel, Verbose: f.verbose, UpdateScripts: f.update,
+	ranList := scenarios.Run(ctx, scenarios.RunConfig{
+		Cells: run, Fleet: fleet, Parallel: f.parallel, Verbose: f.verbose, UpdateScripts: f.update,
 		Progress: func(r scenarios.Ran) {
 			progress.Lock()
 			defer progress.Unlock()
@@ -168,16 +213,23 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	ran := map[string]scenarios.Ran{} // by cell id
+	for _, r := range ranList {
+		ran[r.Cell] = r
+	}
 
 	// The report of each scenario: what it observed on every engine.
 	var all []verdict.RunInput
-	for i, file := range files {
+	for _, in := range inputs {
 		var runs []verdict.RunInput
 		failed := false
-		for j := range ready {
-			r := ran[i*len(ready)+j]
+		for _, sp := range ready {
+			r, ok := ran[matrix.CellID(in, sp)]
+			if !ok {
+				continue // not a cell of this shard, or filtered out
+			}
 			// A malformed script or a broken environment proves nothing: no report.
-			if r.Run != nil && (r.Status == scenarios.Passed || r.Status == scenarios.Failed) {
+			if proves(r) {
 				runs = append(runs, *r.Run)
 			}
 			failed = failed || r.Status == scenarios.Failed
@@ -186,17 +238,28 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		if len(runs) == 0 || f.reports == "none" || (f.reports == "failed" && !failed) {
 			continue
 		}
-		fmt.Fprintf(human, "\n=== %s (%s): what it observed\n", scenarios.ScriptName(file), file)
+		fmt.Fprintf(human, "\n=== %s (%s): what it observed\n", in.Name, in.File)
 		opts := report.Options{Timings: f.timings, Color: isTerminal(human)}
 		if err := report.Text(human, verdict.Decide(runs), opts); err != nil {
 			return err
 		}
 	}
-	if err := combined(e, f, all); err != nil {
+	for i, c := range part.Cells {
+		r, ok := ran[c.ID]
+		if !ok {
+			part.Cells[i].Status = string(scenarios.EnvFailed) // its engine did not start
+			continue
+		}
+		part.Cells[i].Status = string(r.Status)
+		if proves(r) {
+			part.Cells[i].Runs = 1
+		}
+	}
+	if err := combined(e, f, all, part); err != nil {
 		return err
 	}
 
-	counts := summary(human, files, ready, names, ran)
+	counts := summary(human, inputs, ready, names, ran)
 	total := time.Since(start)
 	word := "ok"
 	if counts[scenarios.Failed]+counts[scenarios.Malformed]+counts[scenarios.EnvFailed] > 0 || len(engErrs) > 0 {
@@ -208,19 +271,35 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			parts = append(parts, fmt.Sprintf("%d %s", n, statusNoun(st)))
 		}
 	}
-	fmt.Fprintf(human, "\n%-4s  %s × %s (%s): %s; wall time %s, engines ready in %s\n", word,
-		plural(len(files), "scenario", "scenarios"), plural(len(ready), "engine", "engines"),
-		plural(len(ran), "run", "runs"), strings.Join(parts, ", "), seconds(total), seconds(enginesTook))
+	fmt.Fprintf(human, "\n%-4s  %s × %s (%s)%s: %s; wall time %s, engines ready in %s\n", word,
+		plural(len(inputs), "scenario", "scenarios"), plural(len(ready), "engine", "engines"),
+		plural(len(ranList), "run", "runs"), where, strings.Join(parts, ", "), seconds(total), seconds(enginesTook))
 
 	switch {
 	case counts[scenarios.Malformed] > 0:
 		return &exitError{fmt.Sprintf("%s malformed (see above)", plural(counts[scenarios.Malformed], "scenario run is", "scenario runs are")), plan.ErrBadInput}
 	case counts[scenarios.EnvFailed] > 0 || len(engErrs) > 0:
-		return &exitError{"environment failure: " + strings.Join(envMessages(ran, engErrs), "; "), errEnvironment}
+		return &exitError{"environment failure: " + strings.Join(envMessages(ranList, engErrs), "; "), errEnvironment}
 	case counts[scenarios.Failed] > 0:
 		return &exitError{fmt.Sprintf("%s failed", plural(counts[scenarios.Failed], "scenario run", "scenario runs")), ErrIncompatible}
 	}
 	return nil
+}
+
+// scenarioMatrix expands scripts × engines into a matrix, filtered by --only and
+// --skip: the cells straddle run shards and runs.
+func scenarioMatrix(files []string, specs []engine.Spec, f cellFlags) (*matrix.Matrix, error) {
+	inputs, err := matrix.ScenarioInputs(files)
+	if err != nil {
+		return nil, err
+	}
+	return matrix.New(matrix.Config{Engines: specs, Inputs: inputs, Only: f.only, Skip: f.skip})
+}
+
+// proves reports whether r drove a rollout that counts: a malformed script or a
+// broken environment proves nothing.
+func proves(r scenarios.Ran) bool {
+	return r.Run != nil && (r.Status == scenarios.Passed || r.Status == scenarios.Failed)
 }
 
 func oneOfFlag(flagName, v string, words ...string) error {
@@ -331,12 +410,14 @@ func printDetails(w io.Writer, r scenarios.Ran, verbose bool) {
 	}
 }
 
-// combined writes the report of every run, as --format and --out ask.
-func combined(e *env, f runFlags, all []verdict.RunInput) error {
+// combined writes the report of every run, as --format and --out ask, with the
+// matrix section of the cells it covers.
+func combined(e *env, f runFlags, all []verdict.RunInput, part *verdict.MatrixPart) error {
 	if f.out == "" && f.format == "text" {
 		return nil
 	}
 	res := verdict.Decide(all)
+	res.Matrix = part
 	var buf bytes.Buffer
 	if err := report.Render(&buf, f.format, res, report.Options{Timings: f.timings}); err != nil {
 		return err
@@ -352,8 +433,9 @@ func combined(e *env, f runFlags, all []verdict.RunInput) error {
 }
 
 // summary prints a table of every scenario's status and wall time per engine
-// and returns the count of each status.
-func summary(w io.Writer, files []string, ready []engine.Spec, names map[string]string, ran []scenarios.Ran) map[scenarios.Status]int {
+// (- for a cell another shard runs, or that --only/--skip left out) and returns
+// the count of each status.
+func summary(w io.Writer, inputs []*matrix.Input, ready []engine.Spec, names map[string]string, ran map[string]scenarios.Ran) map[scenarios.Status]int {
 	counts := map[scenarios.Status]int{}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
@@ -363,11 +445,15 @@ func summary(w io.Writer, files []string, ready []engine.Spec, names map[string]
 	}
 	head = append(head, "total")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for i, file := range files {
-		row := []string{scenarios.ScriptName(file)}
+	for _, in := range inputs {
+		row := []string{in.Name}
 		var wall time.Duration
-		for j := range ready {
-			r := ran[i*len(ready)+j]
+		for _, sp := range ready {
+			r, ok := ran[matrix.CellID(in, sp)]
+			if !ok {
+				row = append(row, "-")
+				continue
+			}
 			counts[r.Status]++
 			wall += r.Elapsed
 			row = append(row, statusWord(r.Status)+" "+seconds(r.Elapsed))

@@ -58,6 +58,21 @@ func TestRunExitCodes(t *testing.T) {
 			reason: "flag values are checked",
 		},
 		{
+			name: "only matches nothing", args: []string{"--engine", "postgres", "--only", "nosuch*", "testdata/run/pass.txtar"}, want: ExitUsage,
+			err:    `--only and --skip leave none of the 1 cells`,
+			reason: "filters that leave no cell are bad usage, before any server starts",
+		},
+		{
+			name: "bad shard", args: []string{"--engine", "postgres", "--shard", "3/2", "testdata/run/pass.txtar"}, want: ExitUsage,
+			err:    `--shard "3/2": want i/n with 1 <= i <= n`,
+			reason: "a shard out of range is bad usage",
+		},
+		{
+			name: "empty shard", args: []string{"--provider", "local", "--engine", "postgres", "--shard", "3/3", "--format", "json", "testdata/run/pass.txtar"}, want: ExitCompatible,
+			stdout: []string{`"shard": "3/3"`, `"cells": \[\]`, `"size": 1`}, stderr: []string{`(?m)^nothing to run \(shard 3/3: 0 of the matrix's 1 cells\)$`},
+			reason: "a shard with no cell starts nothing and still writes the report merge needs",
+		},
+		{
 			name: "pass", args: []string{"--engine", "postgres", "--engine", "mariadb", "testdata/run/pass.txtar"}, server: true, want: ExitCompatible,
 			stdout: []string{`(?m)^PASS  pass  postgres:\d+`, `(?m)^PASS  pass  mariadb:\d+`, `(?m)^=== pass \(testdata/run/pass\.txtar\)`, `old breaks at expand/drop`, `(?m)^ok    1 scenario × 2 engines \(2 runs\): 2 passed; wall time \d+\.\d\ds`},
 			reason: "a scenario that proves an incompatibility passes; the run prints its report and times",
