@@ -19,6 +19,11 @@ const DatabasePrefix = "straddle_"
 // message names the fixes.
 var ErrNoEngine = errors.New("no engine available")
 
+// ErrNoImage means a container provider has no image for the requested engine:
+// not present and not pullable (no registry reachable). A provider that can run
+// the engine otherwise (installed binaries) may stand in.
+var ErrNoImage = errors.New("no image available")
+
 // Provider starts servers. Implementations: docker, local, dsn, auto.
 type Provider interface {
 	// Name is the provider's name as given to --provider ("docker", "local", "dsn").

@@ -128,6 +128,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err := f.validate(fs.Args()); err != nil {
 		return err
 	}
+	f.engines.stderr = e.stderr
 	p, specs, err := f.engines.build()
 	if err != nil {
 		return err

@@ -94,7 +94,12 @@ func (f *engineFlags) build() (engine.Provider, []engine.Spec, error) {
 	lc := func() engine.Provider { return local.New(local.Config{}) }
 	switch f.provider {
 	case "auto":
-		return auto.New(auto.Config{Docker: dk(), Local: lc()}), specs, nil
+		notify := func(msg string) {
+			if f.stderr != nil {
+				fmt.Fprintln(f.stderr, "straddle:", msg)
+			}
+		}
+		return auto.New(auto.Config{Docker: dk(), Local: lc(), Notify: notify}), specs, nil
 	case "docker":
 		return dk(), specs, nil
 	case "local":

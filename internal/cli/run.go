@@ -124,6 +124,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return &exitError{fmt.Sprintf("%s malformed: fix the lines above (straddle help scenario lists the commands)", plural(bad, "scenario is", "scenarios are")), plan.ErrBadInput}
 	}
 
+	f.engines.stderr = e.stderr
 	p, specs, err := f.engines.build()
 	if err != nil {
 		return err

@@ -14,6 +14,10 @@ import (
 type Config struct {
 	Docker engine.Provider
 	Local  engine.Provider
+	// Notify, when set, is told when auto stands in with another provider than
+	// the one it chose (docker has no image for the engine: local binaries run
+	// it), so the user learns which servers were used.
+	Notify func(msg string)
 }
 
 // Provider picks a provider per spec. Safe for concurrent use when the providers
@@ -80,7 +84,21 @@ func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, 
 	if err != nil {
 		return nil, err
 	}
-	return c.Start(ctx, spec)
+	srv, err := c.Start(ctx, spec)
+	if err == nil || !errors.Is(err, engine.ErrNoImage) || c != p.cfg.Docker || p.cfg.Local == nil || ctx.Err() != nil {
+		return srv, err
+	}
+	// Docker runs, but has no image for the engine and cannot pull one: local
+	// binaries stand in where installed.
+	if s, ok := p.cfg.Local.(engine.Starter); ok {
+		if lerr := s.Available(ctx, spec); lerr != nil {
+			return nil, fmt.Errorf("%w; local binaries cannot stand in: %v", err, lerr)
+		}
+	}
+	if p.cfg.Notify != nil {
+		p.cfg.Notify(fmt.Sprintf("%s: no docker image (%v); using the local binaries instead", spec, err))
+	}
+	return p.cfg.Local.Start(ctx, spec)
 }
 
 // Available implements engine.Starter: nil when some provider can run spec.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/auto"
+	"github.com/straddle-dev/straddle/harness/engine/docker"
 	"github.com/straddle-dev/straddle/harness/engine/enginetest"
 	"github.com/straddle-dev/straddle/harness/engine/local"
 	"gotest.tools/v3/assert"
@@ -120,4 +121,29 @@ func TestNoEngine(t *testing.T) {
 			assert.Check(t, errors.Is(p.Available(t.Context(), engine.MustParseSpec(c.spec)), engine.ErrNoEngine))
 		})
 	}
+}
+
+// TestNoImageFallsBackToLocal: docker runs but has no image for the engine and
+// no registry to pull one from; auto says so and starts the local binaries.
+func TestNoImageFallsBackToLocal(t *testing.T) {
+	spec := engine.MustParseSpec("postgres")
+	lp := local.New(local.Config{})
+	skipUnlessInstalled(t, lp, spec)
+	dk := docker.New(docker.Config{Images: map[engine.Flavor]string{engine.FlavorPostgres: "straddle-local/no-such-image:0"}})
+	if err := dk.Available(t.Context(), spec); err != nil {
+		t.Skipf("docker daemon not reachable (make deps starts it): %v", err)
+	}
+	loc := &counting{Provider: lp, name: "local"}
+	var notes []string
+	p := auto.New(auto.Config{Docker: dk, Local: loc, Notify: func(m string) { notes = append(notes, m) }})
+	srv, err := p.Start(t.Context(), spec)
+	assert.NilError(t, err)
+	t.Cleanup(func() { assert.Check(t, srv.Stop(context.Background())) })
+	assert.Equal(t, loc.starts.Load(), int32(1))
+	assert.Assert(t, len(notes) == 1, "%q", notes)
+	assert.Check(t, is.Contains(notes[0], "no-such-image"))
+	assert.Check(t, is.Contains(notes[0], "using the local binaries instead"))
+	left, err := dk.Leftovers(t.Context())
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(left, 0))
 }

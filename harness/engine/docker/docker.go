@@ -429,12 +429,30 @@ type ImageError struct {
 
 func (e *ImageError) Error() string {
 	f := flavors[e.Spec.Flavor]
+	if e.Spec.Flavor == engine.FlavorMySQL {
+		// Debian packages no MySQL, so `make images` cannot build one: name an
+		// image that would run MySQL, and the engine that runs here.
+		return fmt.Sprintf("docker: image %s not found locally and could not be pulled (%v); "+
+			"MySQL images come from a registry: pull mysql:%s where one is reachable (docker pull, or docker load from a saved tar) and set %s=mysql:{version} "+
+			"(or REGISTRY/mysql:{version} for a mirror), or check on MariaDB here (--engine mariadb; make images builds it)",
+			e.Spec.Image, e.Err, versionOr(e.Spec.Version, f.version), f.env)
+	}
 	return fmt.Sprintf("docker: image %s not found locally and could not be pulled (%v); "+
 		"build local images with `make images` and set %s=%s, or use --provider local",
 		e.Spec.Image, e.Err, f.env, f.local)
 }
 
 func (e *ImageError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, engine.ErrNoImage) true: another provider may stand in.
+func (e *ImageError) Is(target error) bool { return target == engine.ErrNoImage }
+
+func versionOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
 
 // onlyPort publishes port alone (the modules also publish MySQL's X protocol port),
 // on 127.0.0.1 when loopback is set.

@@ -256,6 +256,17 @@ func TestStartImageMissing(t *testing.T) {
 	var ie *ImageError
 	assert.Assert(t, errors.As(err, &ie), "%v", err)
 	assert.ErrorContains(t, err, "make images")
+	assert.Assert(t, errors.Is(err, engine.ErrNoImage))
+	t.Log(err)
+
+	// MySQL: Debian packages none, so the hint names a registry image and the
+	// engine that runs here instead of a local image that cannot exist.
+	my := engine.MustParseSpec("mysql:8.4")
+	my.Image = "straddle-local/no-such-mysql:0"
+	_, err = p.Start(ctx, my)
+	assert.Assert(t, errors.As(err, &ie), "%v", err)
+	assert.ErrorContains(t, err, "STRADDLE_IMAGE_MYSQL=mysql:{version}")
+	assert.ErrorContains(t, err, "--engine mariadb")
 	t.Log(err)
 }
 
