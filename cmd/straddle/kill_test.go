@@ -46,7 +46,7 @@ type killCase struct {
 // clean shutdown, docker and local, PostgreSQL and MariaDB, while a migration step
 // runs and while a query runs — and asserts every run ends as an environment
 // failure: exit 3 and verdict "error" in the JSON report, never "incompatible".
-// STRADDLE_KILL_ROUNDS repeats the matrix (default 1: 16 kills where docker runs).
+// STRADDLE_KILL_ROUNDS repeats the matrix (default 2: 32 kills where docker runs).
 func TestEngineDeathIsNoVerdict(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills database servers")
@@ -61,7 +61,7 @@ func TestEngineDeathIsNoVerdict(t *testing.T) {
 		assert.NilError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		assert.NilError(t, os.WriteFile(p, []byte(body), 0o644))
 	}
-	rounds := 1
+	rounds := 2
 	if n, err := strconv.Atoi(os.Getenv("STRADDLE_KILL_ROUNDS")); err == nil && n > 0 {
 		rounds = n
 	}
