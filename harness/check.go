@@ -15,6 +15,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/verdict"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
@@ -104,7 +105,8 @@ type Workload struct {
 	Command string
 }
 
-// Progress is one engine's run starting (Done false) or ending (Done true).
+// Progress is one engine's run starting (Done false, Step nil), one of its steps
+// done (Step set), or the run ending (Done true).
 type Progress struct {
 	Scenario string      // the check's name in the report
 	Spec     engine.Spec // the engine as asked for
@@ -112,6 +114,9 @@ type Progress struct {
 	Done     bool
 	Engine   string        // when Done: the engine as the report names it, with its version
 	Took     time.Duration // when Done: how long the run took
+	// Step is set when a step is done: which, of how many, and how long it took
+	// with its traffic and probes.
+	Step *session.StepProgress
 }
 
 // Checker is a check of one project, its inputs parsed. Its configuration is

@@ -58,7 +58,11 @@ func (c *Checker) runEngines(ctx context.Context, fleet *engine.Fleet) ([]verdic
 			p := Progress{Scenario: c.scenario(sp.Family()), Spec: sp, Provider: fleet.Provider().Name()}
 			progress(p)
 			t0 := time.Now()
-			run, err := c.run(ctx, fleet, sp, in)
+			run, err := c.run(ctx, fleet, sp, in, func(st session.StepProgress) {
+				sp := p
+				sp.Step = &st
+				progress(sp)
+			})
 			if err == nil && ctx.Err() != nil {
 				err = ctx.Err()
 			}
@@ -110,7 +114,7 @@ func (in *familyInputs) forEngine() *familyInputs {
 
 // run is one rollout of the project on one engine, through the runner every
 // scenario uses.
-func (c *Checker) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, in *familyInputs) (verdict.RunInput, error) {
+func (c *Checker) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, in *familyInputs, stepDone func(session.StepProgress)) (verdict.RunInput, error) {
 	cfg := c.cfg
 	var sess *session.Session
 	steps := make([]runner.Step, len(in.set.Steps))
@@ -146,6 +150,7 @@ func (c *Checker) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, 
 		Scenario: c.scenario(sp.Family()), Spec: sp, Fleet: fleet,
 		Passes: cfg.Passes, NoDuring: cfg.NoDuring,
 		Load: cfg.Load, MaxStall: cfg.MaxStall, Policy: cfg.Policy,
+		StepDone: stepDone,
 	}
 	scfg.Policy.Overrides = append([]plan.Override(nil), cfg.Policy.Overrides...)
 	run, err := session.Run(ctx, scfg, steps, setup)

@@ -3,6 +3,7 @@ package harness_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,29 @@ func TestCheck(t *testing.T) {
 		}
 		if len(res[0].Violations) == 0 || res[0].Violations[0].Step != "0002_rename_name_to_full_name" || res[0].Violations[0].Release != plan.Old {
 			t.Errorf("violations %+v: want old at the rename", res[0].Violations)
+		}
+	})
+
+	t.Run("progress per engine and per step", func(t *testing.T) {
+		t.Parallel()
+		c := cfg(filepath.Join(projects, "rename_naive"), "old.sql", "new.sql")
+		var events []string
+		c.Progress = func(p harness.Progress) {
+			switch {
+			case p.Step != nil:
+				events = append(events, fmt.Sprintf("step %d/%d %s/%s failed=%v", p.Step.Index, p.Step.Steps, p.Step.Phase, p.Step.Name, p.Step.Failed))
+			case p.Done:
+				events = append(events, "done "+p.Engine)
+			default:
+				events = append(events, "start "+p.Spec.String())
+			}
+		}
+		if _, err := harness.Check(t.Context(), c); !errors.Is(err, harness.ErrIncompatible) {
+			t.Fatalf("Check: %v, want incompatible", err)
+		}
+		// rename_naive: the baseline, the rename (expand), the contract step.
+		if len(events) < 4 || events[0] != "start postgres" || !strings.HasPrefix(events[1], "step 1/") || !strings.HasPrefix(events[len(events)-1], "done postgres:") {
+			t.Errorf("progress events %q: want start, a step event per step, done", events)
 		}
 	})
 

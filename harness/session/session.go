@@ -40,6 +40,9 @@ type Config struct {
 	// NoProbes turns the state probes off (runner.Config.NoProbes): for cost
 	// comparisons only.
 	NoProbes bool
+	// StepDone, when set, is told as Run finishes each step (progress for a
+	// terminal). It is called from Run's goroutine.
+	StepDone func(StepProgress)
 }
 
 // maxIdle bounds the idle connections a release's pool keeps: more than any
@@ -377,8 +380,13 @@ func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(contex
 		s.env(err)
 		return s.Result(ctx), nil
 	}
-	for _, st := range steps {
-		if err := s.Apply(ctx, st); err != nil {
+	for i, st := range steps {
+		start := time.Now()
+		err := s.Apply(ctx, st)
+		if cfg.StepDone != nil {
+			cfg.StepDone(StepProgress{Index: i + 1, Steps: len(steps), Phase: st.Phase, Name: st.Name, Took: time.Since(start), Failed: err != nil})
+		}
+		if err != nil {
 			if errors.Is(err, plan.ErrBadInput) {
 				return verdict.RunInput{}, err
 			}
@@ -386,6 +394,15 @@ func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(contex
 		}
 	}
 	return s.Result(ctx), nil
+}
+
+// StepProgress is one step of Run done: applied, probed, judged.
+type StepProgress struct {
+	Index, Steps int // 1-based, of how many
+	Phase        plan.Phase
+	Name         string
+	Took         time.Duration // the step with its traffic and probes
+	Failed       bool          // the step did not apply, or the run ended there
 }
 
 // compile expands the stars of the queries sqlc compiled for each release

@@ -43,6 +43,7 @@ type checkFlags struct {
 	// release's baseline, instead of exiting 2.
 	allowWorkloadErrors bool
 	rules               string       // --rules: off, warn or error (verdict.RuleMode)
+	quiet               bool         // --quiet: no progress lines on stderr
 	traffic             loadFlags    // load_flags.go
 	cert                certifyFlags // certify.go
 }
@@ -63,6 +64,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noDuring, "no-during", false, "run the workloads only between steps, not while a step is applied")
 	fs.BoolVar(&f.allowWorkloadErrors, "allow-workload-errors", false, "report queries that fail on their own release's baseline (a query or arguments problem) and judge the rest, instead of exiting 2")
 	fs.StringVar(&f.rules, "rules", string(verdict.RulesWarn), "phase rules (drop or rename before contract, …) settled by the run: `MODE` off, warn (list them), or error (also fail, exit 1, when a hit is not exercised by any query and not excepted with -- straddle:allow RULE: REASON)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print no progress on stderr (on a terminal, check prints a line per engine and per step; elsewhere a line per engine)")
 	f.traffic.register(fs)
 	f.cert.register(fs)
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "run up to `N` engines at once (the report keeps the order of --engine)")
@@ -196,6 +198,20 @@ func (f *checkFlags) config(e *env, p engine.Provider, specs []engine.Spec) harn
 		Load: f.traffic.session(), MaxStall: f.traffic.stall(), Policy: f.traffic.policy(),
 		AllowWorkloadErrors: f.allowWorkloadErrors, Rules: verdict.RuleMode(f.rules),
 		Progress: func(p harness.Progress) {
+			switch {
+			case f.quiet:
+				return
+			case p.Step != nil:
+				// Per step only on a terminal: logs keep one line per engine.
+				if isTerminal(e.stderr) {
+					word := "done"
+					if p.Step.Failed {
+						word = "stopped the run"
+					}
+					fmt.Fprintf(e.stderr, "straddle: %s step %d/%d %s/%s %s in %s\n", p.Spec, p.Step.Index, p.Step.Steps, p.Step.Phase, p.Step.Name, word, p.Step.Took.Round(100*time.Millisecond))
+				}
+				return
+			}
 			if !p.Done {
 				fmt.Fprintf(e.stderr, "straddle: checking %s on %s (%s provider)…\n", p.Scenario, p.Spec, p.Provider)
 				return
