@@ -5,6 +5,7 @@
 #   make bench   run the benchmarks (figures, not pass/fail; make bench-load: docs/load.md's)
 #   make images IMAGES="postgres:17 mariadb:11.8"   build local images of other versions (IMAGES=all: seven)
 #   make conformance-versions   build all seven images and run the conformance suite on each
+#   make cookbook-versions      a cookbook subset on all seven (CI runs both after make test)
 
 GO ?= go
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ export STRADDLE_IMAGE_MARIADB ?= straddle-local/mariadb:10.11
 
 APT_PACKAGES := postgresql postgresql-contrib mariadb-server mariadb-client docker.io debootstrap git ca-certificates
 
-.PHONY: all build straddle deps apt docker images conformance-versions lint-actions test test-short bench bench-load fuzz vet fmt check clean
+.PHONY: all build straddle deps apt docker images conformance-versions cookbook-versions lint-actions test test-short bench bench-load fuzz vet fmt check clean
 
 all: build
 
@@ -71,6 +72,15 @@ conformance-versions: docker
 	STRADDLE_IMAGE_POSTGRES='straddle-local/postgres:{version}' STRADDLE_IMAGE_MARIADB='straddle-local/mariadb:{version}' \
 	STRADDLE_CONFORMANCE_ENGINES="$(ALL_VERSIONS)" \
 		$(GO) test -count=1 -run 'TestConformance' -v ./harness/engine/docker/ | grep -E -- '^(ok|FAIL|panic:)|^\s*--- (FAIL|PASS: TestConformance/[^/]*/[^/]*\s)'
+
+# cookbook-versions: a subset of the cookbook (naive and safe changes, the version-sensitive
+# ones: prepared statements, enums, views, NOT NULL) on every engine version, docker provider.
+COOKBOOK_SUBSET := ^(add_column_nullable|add_column_not_null_naive|rename_column_naive|rename_column_triggers|rename_table_view|rename_enum_value_naive|prepared_select_star_add_column|drop_column_contract)$$
+cookbook-versions: build docker
+	@bash fixtures/images/build.sh all
+	STRADDLE_IMAGE_POSTGRES='straddle-local/postgres:{version}' STRADDLE_IMAGE_MARIADB='straddle-local/mariadb:{version}' \
+		$(BIN) run --provider docker --engine postgres:13,15,17,18 --engine mariadb:10.5,10.11,11.8 \
+		--run '$(COOKBOOK_SUBSET)' --reports failed scenarios/cookbook
 
 # lint-actions: the GitHub Actions workflows users copy (.github/workflows) pass
 # actionlint (pinned; run from the module proxy, not a dependency of straddle).
