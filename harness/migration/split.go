@@ -160,10 +160,14 @@ func split(syn syntax, file, src string, base int) (out []Statement, noTx bool, 
 	}
 	st := stmt{start: -1}
 	emit := func(end int) {
+		// A statement of Unicode spaces only (U+00A0, U+2008 …: not SQL
+		// whitespace, so they start a statement) trims to nothing: no statement,
+		// where it would have been an empty query for the server.
 		if st.start >= 0 {
-			text := strings.TrimRightFunc(src[st.start:end], unicode.IsSpace)
-			out = append(out, Statement{SQL: text, File: file, Line: l.lineAt(st.start)})
-			noTx = noTx || st.noTx
+			if text := strings.TrimRightFunc(src[st.start:end], unicode.IsSpace); text != "" {
+				out = append(out, Statement{SQL: text, File: file, Line: l.lineAt(st.start)})
+				noTx = noTx || st.noTx
+			}
 		}
 		st = stmt{start: -1}
 	}
