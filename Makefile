@@ -69,7 +69,7 @@ images: docker
 ALL_VERSIONS := postgres:13 postgres:15 postgres:17 postgres:18 mariadb:10.5 mariadb:10.11 mariadb:11.8
 conformance-versions: docker
 	@bash fixtures/images/build.sh all
-	STRADDLE_IMAGE_POSTGRES='straddle-local/postgres:{version}' STRADDLE_IMAGE_MARIADB='straddle-local/mariadb:{version}' \
+	set -o pipefail; STRADDLE_IMAGE_POSTGRES='straddle-local/postgres:{version}' STRADDLE_IMAGE_MARIADB='straddle-local/mariadb:{version}' \
 	STRADDLE_CONFORMANCE_ENGINES="$(ALL_VERSIONS)" \
 		$(GO) test -count=1 -run 'TestConformance' -v ./harness/engine/docker/ | grep -E -- '^(ok|FAIL|panic:)|^\s*--- (FAIL|PASS: TestConformance/[^/]*/[^/]*\s)'
 
