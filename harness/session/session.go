@@ -143,8 +143,17 @@ func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
 	// under steady load: their server-side prepared statements must outlive the
 	// steps (database/sql would keep only two idle ones between windows).
 	pool.SetMaxIdleConns(maxIdle)
+	// New connections (probes on a new connection, --fresh-connections) come
+	// from a pool that keeps none idle: each is really new, with nothing
+	// prepared in an earlier state.
+	freshPool, err := openBinding(ctx, s.db, w.Binding)
+	if err != nil {
+		return err
+	}
+	s.pools = append(s.pools, freshPool)
+	freshPool.SetMaxIdleConns(0)
 	// Tagged queries let the lock monitor tell which release waits for whom.
-	opts := []workload.Option{workload.WithTags(), workload.WithWriteSet(s.writes)}
+	opts := []workload.Option{workload.WithTags(), workload.WithWriteSet(s.writes), workload.WithFreshPool(freshPool)}
 	s.writes.Add(w)
 	if s.cfg.Counter != nil {
 		opts = append(opts, workload.WithCounter(s.cfg.Counter))

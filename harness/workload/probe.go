@@ -311,6 +311,13 @@ func (s *WriteSet) stable(q *Query) bool {
 // caller adds every release's workload to it.
 func WithWriteSet(ws *WriteSet) Option { return func(r *Runner) { r.writes = ws } }
 
+// WithFreshPool gives the runner the pool its new connections come from (probes
+// on a new connection, FreshConnections traffic): one that keeps no idle
+// connection, so that each is really new. Without it they come from the
+// runner's own pool, which may hand back an idle connection that prepared the
+// release's statements in an earlier state.
+func WithFreshPool(db *sql.DB) Option { return func(r *Runner) { r.freshDB = db } }
+
 // describeColumn reads what a result column's type is.
 func describeColumn(ct *sql.ColumnType) column {
 	c := column{name: ct.Name(), typ: strings.ToUpper(ct.DatabaseTypeName()), length: -1, precision: -1, scale: -1}

@@ -94,6 +94,7 @@ func WithCounter(c Counter) Option { return func(r *Runner) { r.counter = c } }
 type Runner struct {
 	w       *Workload
 	db      *sql.DB
+	freshDB *sql.DB // WithFreshPool: new connections come from it
 	family  engine.Family
 	counter Counter
 	queries []runQuery
@@ -458,7 +459,11 @@ func asText(v any) (s string, null bool) {
 // fresh opens a new connection for FreshConnections; the caller discards it. An
 // error is ctx's, or wraps ErrConnLost.
 func (r *Runner) fresh(ctx context.Context) (*sql.Conn, error) {
-	c, err := r.db.Conn(ctx)
+	db := r.db
+	if r.freshDB != nil {
+		db = r.freshDB
+	}
+	c, err := db.Conn(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
