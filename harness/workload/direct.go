@@ -23,18 +23,11 @@ import (
 // connection turned out bad before anything ran; the caller then takes the usual
 // path, which retries on another connection.
 func queryDirect(ctx context.Context, ex execer, rq *runQuery, args []any) (res result, handled bool, err error) {
-	var c *sql.Conn
-	switch e := ex.(type) {
-	case *sql.Conn:
-		c = e
-	case *sql.DB:
-		if c, err = e.Conn(ctx); err != nil {
-			return result{}, false, nil // let the usual path report it
-		}
-		defer c.Close()
-	default:
-		return result{}, false, nil
+	c, release, ok := connOf(ctx, ex)
+	if !ok {
+		return result{}, false, nil // let the usual path run it, or report the loss
 	}
+	defer release()
 	skip := false
 	first := rq.q.Expect != nil && rq.q.Expect.Value != nil
 	err = c.Raw(func(dc any) error {
@@ -127,4 +120,21 @@ func readRows(rows driver.Rows, first bool) (result, error) {
 		res.rows++
 	}
 	return res, rows.Close()
+}
+
+// connOf is the one connection an execution on ex runs on: ex itself, or one
+// taken from the pool (release gives it back). ok is false when there is none
+// (the pool could not give one, or ex is neither).
+func connOf(ctx context.Context, ex execer) (c *sql.Conn, release func(), ok bool) {
+	switch e := ex.(type) {
+	case *sql.Conn:
+		return e, func() {}, true
+	case *sql.DB:
+		c, err := e.Conn(ctx)
+		if err != nil {
+			return nil, nil, false
+		}
+		return c, func() { c.Close() }, true
+	}
+	return nil, nil, false
 }

@@ -48,18 +48,11 @@ func reprepare(err error) bool {
 // the loss. A statement the server refuses to prepare (a table that does not
 // exist) is an execution error, as it is for database/sql's prepare.
 func (sc *stmtCache) run(ctx context.Context, ex execer, rq *runQuery, args []any) (res result, handled bool, err error) {
-	var c *sql.Conn
-	switch e := ex.(type) {
-	case *sql.Conn:
-		c = e
-	case *sql.DB:
-		if c, err = e.Conn(ctx); err != nil {
-			return result{}, false, nil // let the usual path report it
-		}
-		defer c.Close()
-	default:
-		return result{}, false, nil
+	c, release, ok := connOf(ctx, ex)
+	if !ok {
+		return result{}, false, nil // let the usual path run it, or report the loss
 	}
+	defer release()
 	skip := false
 	err = c.Raw(func(dc any) error {
 		p, ok := dc.(driver.ConnPrepareContext)
