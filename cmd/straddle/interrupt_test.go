@@ -60,16 +60,8 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and interrupts database servers")
 	}
-	bin := filepath.Join(t.TempDir(), "straddle")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	assert.NilError(t, build.Run())
-	proj := t.TempDir()
-	for name, body := range interruptProject {
-		p := filepath.Join(proj, name)
-		assert.NilError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		assert.NilError(t, os.WriteFile(p, []byte(body), 0o644))
-	}
+	bin := buildStraddle(t)
+	proj := writeTree(t, interruptProject)
 
 	runs := 20
 	if n, err := strconv.Atoi(os.Getenv("STRADDLE_INTERRUPT_RUNS")); err == nil && n > 0 {

@@ -51,16 +51,8 @@ func TestEngineDeathIsNoVerdict(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills database servers")
 	}
-	bin := filepath.Join(t.TempDir(), "straddle")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	assert.NilError(t, build.Run())
-	proj := t.TempDir()
-	for name, body := range killProject {
-		p := filepath.Join(proj, name)
-		assert.NilError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		assert.NilError(t, os.WriteFile(p, []byte(body), 0o644))
-	}
+	bin := buildStraddle(t)
+	proj := writeTree(t, killProject)
 	rounds := 2
 	if n, err := strconv.Atoi(os.Getenv("STRADDLE_KILL_ROUNDS")); err == nil && n > 0 {
 		rounds = n
