@@ -96,7 +96,9 @@ test:
 	@mkdir -p $(dir $(TESTLOG))
 	@set -o pipefail; $(GO) test -count=1 -timeout 40m -v ./... > $(TESTLOG) 2>&1; status=$$?; \
 	grep -E -- '^(ok|FAIL|panic:)|^\s*--- (SKIP|FAIL)|^\s*--- PASS: (TestConformance|TestSIGINTLeavesNothing)/[^/]*/[^/]*\s' $(TESTLOG); \
-	if [ $$status -ne 0 ]; then echo; echo "== failures (full log: $(TESTLOG)) =="; grep -B3 -A40 -E -- '^\s*--- FAIL' $(TESTLOG) | head -300; fi; \
+	if [ $$status -ne 0 ]; then echo; echo "== failures (full log: $(TESTLOG)) =="; \
+	  grep -B30 -A3 -E -- 'FAIL: [^ ]*\.txtar:[0-9]+' $(TESTLOG) | head -200; \
+	  grep -B3 -A40 -E -- '^\s*--- FAIL' $(TESTLOG) | head -300; fi; \
 	echo "tests: $$(grep -cE '^--- PASS' $(TESTLOG)) passed, $$(grep -cE '^--- FAIL' $(TESTLOG)) failed, $$(grep -cE '^--- SKIP' $(TESTLOG)) skipped"; \
 	exit $$status
 

@@ -86,6 +86,14 @@ type CheckConfig struct {
 	// exception excepts, verdict.RulesOff skips them.
 	Rules verdict.RuleMode
 
+	// AtBoundary, when set, is called on each engine after each step (its
+	// probes done), with the scratch database in the state the step left; the
+	// server and the database stay until it returns, so it may block (a repro
+	// holds the state for a person to connect). Returning true ends that
+	// engine's run there: the rest of its plan is reported as not run. Calls for
+	// different engines may overlap. Not called after an environment failure.
+	AtBoundary func(ctx context.Context, b BoundaryState) (stop bool)
+
 	// Progress, when set, is told when each engine's run starts and ends. Calls
 	// come from the goroutines running the engines, one at a time (also when
 	// several Checks of one Checker run at once).

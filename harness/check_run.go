@@ -150,7 +150,7 @@ func (c *Checker) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, 
 		Scenario: c.scenario(sp.Family()), Spec: sp, Fleet: fleet,
 		Passes: cfg.Passes, NoDuring: cfg.NoDuring,
 		Load: cfg.Load, MaxStall: cfg.MaxStall, Policy: cfg.Policy,
-		StepDone: stepDone,
+		StepDone: stepDone, AtBoundary: c.atBoundary(sp, in),
 	}
 	scfg.Policy.Overrides = append([]plan.Override(nil), cfg.Policy.Overrides...)
 	run, err := session.Run(ctx, scfg, steps, setup)

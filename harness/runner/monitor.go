@@ -35,6 +35,10 @@ type monitor struct {
 	mu    sync.Mutex
 	seen  map[waitKey]lockWait
 	polls int // successful polls during the current step
+	// behind is whom the migration was last seen waiting for during the current
+	// step (nil if never): a query seen queued behind the migration in a poll
+	// that caught the migration between two views gets it from here.
+	behind *party
 
 	stop chan struct{}
 	done chan struct{}
@@ -132,7 +136,7 @@ func (m *monitor) watch(ctx context.Context, prog *progress) (stop func()) {
 		return func() {}
 	}
 	m.mu.Lock()
-	m.seen, m.polls = map[waitKey]lockWait{}, 0
+	m.seen, m.polls, m.behind = map[waitKey]lockWait{}, 0, nil
 	m.mu.Unlock()
 	halt, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -221,6 +225,18 @@ func (m *monitor) poll(ctx context.Context, prog *progress) {
 	}
 	m.edges = kept
 	found := map[waitKey]lockWait{}
+	var behind *party // whom the migration waits for in this poll
+	if ms, ok := ss[m.migration]; ok && m.migration != 0 && (ms.waiting || len(edges[m.migration]) > 0) {
+		if b, _, ok := m.holder(m.migration, ss, edges); ok && !b.migration {
+			behind = &b
+		}
+	}
+	m.mu.Lock()
+	if behind != nil {
+		m.behind = behind
+	}
+	lastBehind := m.behind
+	m.mu.Unlock()
 	for id, s := range ss {
 		rel, query, ok := workload.ParseTag(s.query)
 		if !ok || !(s.waiting || len(edges[id]) > 0) {
@@ -245,10 +261,12 @@ func (m *monitor) poll(ctx context.Context, prog *progress) {
 		}
 		if h.migration {
 			w.statement = prog.current()
-			if ms, ok := ss[m.migration]; ok && (ms.waiting || len(edges[m.migration]) > 0) {
-				if b, _, ok := m.holder(m.migration, ss, edges); ok && !b.migration {
-					w.behind = &b
-				}
+			w.behind = behind
+			if w.behind == nil && s.ms > 0 && lastBehind != nil {
+				// The migration is past its wait in this snapshot (or between
+				// two views), but this query has been queued behind it since
+				// before: it waited for the same party the migration last did.
+				w.behind = lastBehind
 			}
 		}
 		found[waitKey{rel, query}] = w

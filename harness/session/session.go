@@ -43,6 +43,12 @@ type Config struct {
 	// StepDone, when set, is told as Run finishes each step (progress for a
 	// terminal). It is called from Run's goroutine.
 	StepDone func(StepProgress)
+	// AtBoundary, when set, is called after each step (after StepDone, its
+	// probes done), with the session in the state the step left, whether or not
+	// the step applied; not after an environment failure. It may block (a repro
+	// holds the state there); returning true ends the run at that state, the
+	// rest of the plan not run. It is called from Run's goroutine.
+	AtBoundary func(ctx context.Context, s *Session, st StepProgress) (stop bool)
 }
 
 // maxIdle bounds the idle connections a release's pool keeps: more than any
@@ -395,11 +401,17 @@ func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(contex
 		if cfg.StepDone != nil {
 			cfg.StepDone(StepProgress{Index: i + 1, Steps: len(steps), Phase: st.Phase, Name: st.Name, Took: time.Since(start), Failed: err != nil})
 		}
-		if err != nil {
-			if errors.Is(err, plan.ErrBadInput) {
-				return verdict.RunInput{}, err
+		if err != nil && errors.Is(err, plan.ErrBadInput) {
+			return verdict.RunInput{}, err
+		}
+		if cfg.AtBoundary != nil && s.envError == nil && ctx.Err() == nil {
+			last := i == len(steps)-1 || st.Phase != plan.Baseline || steps[i+1].Phase != plan.Baseline
+			if last && cfg.AtBoundary(ctx, s, StepProgress{Index: i + 1, Steps: len(steps), Phase: st.Phase, Name: st.Name, Failed: s.Failed()}) {
+				break
 			}
-			break
+		}
+		if err != nil || s.Failed() {
+			break // the steps after a failed one are not run
 		}
 	}
 	return s.Result(ctx), nil

@@ -70,6 +70,18 @@ type Result struct {
 	// Matrix is set on the reports of `straddle matrix run`: which cells of which
 	// matrix the report covers, so the reports of shards merge into one.
 	Matrix *MatrixPart `json:"matrix,omitempty"`
+	// Check is how the `straddle check` that made this report was asked for, so
+	// `straddle repro REPORT --at BOUNDARY` can run it again; absent on other
+	// commands' reports.
+	Check *Invocation `json:"check,omitempty"`
+}
+
+// Invocation is a command line that made a report: its arguments as given
+// (paths relative to the directory it ran in), without the flags that only
+// choose where output goes and without any that can carry a secret (--dsn).
+type Invocation struct {
+	Command string   `json:"command"` // "check"
+	Args    []string `json:"args"`
 }
 
 // MatrixPart says which cells of a matrix a report covers.

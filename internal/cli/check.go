@@ -46,6 +46,7 @@ type checkFlags struct {
 	quiet               bool         // --quiet: no progress lines on stderr
 	traffic             loadFlags    // load_flags.go
 	cert                certifyFlags // certify.go
+	hold                holdFlags    // hold.go: --stop-at, --keep-on-failure, --dump-schema
 }
 
 func (f *checkFlags) register(fs *flag.FlagSet) {
@@ -67,6 +68,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print no progress on stderr (on a terminal, check prints a line per engine and per step; elsewhere a line per engine)")
 	f.traffic.register(fs)
 	f.cert.register(fs)
+	f.hold.register(fs)
 	fs.IntVar(&f.jobs, "j", runtime.NumCPU(), "run up to `N` engines at once (the report keeps the order of --engine)")
 	fs.BoolVar(&f.timings, "timings", true, "include measured durations in the report (-timings=false for output that can be compared from run to run)")
 }
@@ -140,7 +142,13 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 
 	// Every input is parsed before anything starts: bad input costs no server.
-	chk, err := harness.NewChecker(ctx, f.config(e, p, specs))
+	cfg := f.config(e, p, specs)
+	runCtx, h, release := f.hold.start(ctx, e)
+	defer release()
+	if h != nil {
+		cfg.AtBoundary = h.hook
+	}
+	chk, err := harness.NewChecker(ctx, cfg)
 	if err != nil {
 		var qe *harness.QueriesError
 		if errors.As(err, &qe) {
@@ -148,14 +156,18 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
+	if err := f.hold.checkStopAt(chk.Boundaries()); err != nil {
+		return err
+	}
 	if err := checkOut(f.out); err != nil {
 		return err
 	}
-	res, checkErr := chk.Check(ctx)
+	res, checkErr := chk.Check(runCtx)
 	if res == nil {
 		return checkErr
 	}
 
+	res.Check = &verdict.Invocation{Command: "check", Args: recordArgs(fs, args)} // repro.go
 	if err := f.cert.write(ctx, &f, specs, res); err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func Main() int {
 	if err != nil && !errors.Is(err, ErrIncompatible) && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "straddle:", err)
 	}
-	if ctx.Err() != nil && code == ExitCompatible {
+	if ctx.Err() != nil && code == ExitCompatible && !released.Load() {
 		code = ExitEnvironment
 	}
 	return code
@@ -84,6 +84,7 @@ func commands() []command {
 		{"help", "straddle help [COMMAND | scenario]", "show help for a command or for the scenario language", nil},
 		{"matrix", "straddle matrix [--file FILE] [--engine SPEC]... [--only P] [--skip P] [--shard I/N | --github [--shards N]] [SCRIPT | DIR]... | straddle matrix run [flags] [SCRIPT | DIR]...", "list, shard and run a matrix of engines × inputs; print the GitHub Actions matrix", runMatrix},
 		{"report", "straddle report merge [--format FORMAT] [--out FILE] SHARD.json...", "merge the JSON reports of a matrix's shards into one report and one exit code", runReport},
+		{"repro", "straddle repro REPORT.json [--at BOUNDARY] [--engine SPEC] [--provider P]", "run a saved check's report again up to a boundary and hold that state to connect to (check --stop-at)", runRepro},
 		{"run", "straddle run [--engine SPEC]... [--only P] [--skip P] [--shard I/N] [FILE.txtar | DIR]...", "run scenario scripts (scripts × engines: cells of a matrix)", runRun},
 		{"version", "straddle version", "print straddle's version", runVersion},
 	}
