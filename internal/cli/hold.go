@@ -299,7 +299,6 @@ func toolPaths(name, glob string) []string {
 	return out
 }
 
-
 // start prepares the hook for a check's boundaries. With --stop-at or
 // --keep-on-failure the run gets a context of its own: a Ctrl-C while a state is
 // held releases the hold (the run then ends there and reports as usual) instead

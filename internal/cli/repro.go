@@ -170,4 +170,3 @@ func dropFlag(args []string, name string) []string {
 	}
 	return out
 }
-
