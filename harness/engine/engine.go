@@ -33,6 +33,21 @@ type Provider interface {
 	Start(ctx context.Context, spec Spec) (Server, error)
 }
 
+// Shared is the optional capability of a Provider whose servers belong to
+// someone else (dsn: an existing server). straddle then changes nothing on them
+// outside its own scratch databases: no plugin installed, no setting changed.
+type Shared interface {
+	SharedServers() bool
+}
+
+// OwnsServers reports whether p's servers are straddle's own (started for the
+// run), so that server-wide changes such as installing a lock-view plugin are
+// allowed. Probe with the Shared capability, never with the provider's name.
+func OwnsServers(p Provider) bool {
+	s, ok := p.(Shared)
+	return !ok || !s.SharedServers()
+}
+
 // Server is a running database server. Safe for concurrent use.
 type Server interface {
 	// Spec is the spec the server was started for, with Version filled in when the

@@ -97,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall), Policy: cfg.Policy, Planned: cfg.Planned,
 		NoProbes: cfg.NoProbes,
 		// The monitor may install lock views only on servers straddle started.
-		LockViews: cfg.Fleet.Provider().Name() != "dsn",
+		LockViews: engine.OwnsServers(cfg.Fleet.Provider()),
 	})
 	if err != nil {
 		_ = db.Drop(ctx)

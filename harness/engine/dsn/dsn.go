@@ -71,6 +71,9 @@ func New(rawURL string) (*Provider, error) {
 // Name implements engine.Provider.
 func (p *Provider) Name() string { return "dsn" }
 
+// SharedServers implements engine.Shared: the servers are the user's.
+func (p *Provider) SharedServers() bool { return true }
+
 // Family is the family the URL's scheme names.
 func (p *Provider) Family() engine.Family { return p.family }
 

@@ -262,3 +262,15 @@ func TestNoPasswordInErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedServers: the dsn provider's servers are the user's; no server-wide
+// change is allowed on them (engine.OwnsServers), whatever the provider's name.
+func TestSharedServers(t *testing.T) {
+	p, err := dsn.New("postgres://u:p@127.0.0.1:1/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if engine.OwnsServers(p) {
+		t.Error("engine.OwnsServers(dsn provider) = true, want false")
+	}
+}
