@@ -3,18 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/straddle-dev/straddle/harness"
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/report"
@@ -305,51 +303,37 @@ func (f *matrixFlags) runScenarios(ctx context.Context, e *env, cells []matrix.C
 	return nil
 }
 
-// runProjects checks each project cell through straddle check itself, with a JSON
-// report to a temporary file, so a cell is exactly what check would report.
+// runProjects checks each project cell with the library's front door
+// (harness.Check, what straddle check runs), every cell on one fleet: a server
+// per engine for the whole shard, a scratch database per cell.
 func (f *matrixFlags) runProjects(ctx context.Context, e *env, cells []matrix.Cell, outcomes []cellOutcome) {
-	dir, err := os.MkdirTemp("", engine.TempPattern)
-	if err != nil {
-		for i, c := range cells {
-			if c.Input.Kind == matrix.KindCheck {
-				outcomes[i] = cellOutcome{status: string(scenarios.EnvFailed)}
-			}
-		}
-		fmt.Fprintf(e.stderr, "ERR   %v\n", err)
-		return
-	}
-	defer os.RemoveAll(dir)
+	var fleet *engine.Fleet
 	for i, c := range cells {
 		if c.Input.Kind != matrix.KindCheck || ctx.Err() != nil {
 			continue
 		}
+		if fleet == nil {
+			pf := f.engines
+			pf.engines = nil
+			p, _, err := pf.build()
+			if err != nil {
+				outcomes[i] = cellOutcome{status: statusOfExit(ExitCode(err))}
+				fmt.Fprintf(e.stderr, "ERR   %s  %v\n", c.ID, err)
+				continue
+			}
+			fleet = engine.NewFleet(p)
+			defer fleet.Stop(context.WithoutCancel(ctx))
+		}
 		p := c.Input.Project
-		out := filepath.Join(dir, strconv.Itoa(i)+".json")
-		args := []string{"--engine", c.Engine.String(), "--provider", f.engines.provider, "--migrations", p.Migrations,
-			"--format", "json", "--out", out, "--name", p.Name}
-		for _, d := range f.engines.dsns {
-			args = append(args, "--dsn", d)
-		}
-		for _, im := range f.engines.images {
-			args = append(args, "--image", im)
-		}
-		for _, kv := range [][2]string{{"--old", p.Old}, {"--new", p.New}, {"--old-cmd", p.OldCmd}, {"--new-cmd", p.NewCmd}, {"--baseline", p.Baseline}} {
-			if kv[1] != "" {
-				args = append(args, kv[0], kv[1])
-			}
-		}
-		if p.NoDuring {
-			args = append(args, "--no-during")
-		}
 		t0 := time.Now()
-		err := runCheck(ctx, &env{stdout: io.Discard, stderr: io.Discard}, args)
-		o := cellOutcome{status: statusOfExit(ExitCode(err))}
-		if data, rerr := os.ReadFile(out); rerr == nil {
-			var r verdict.Result
-			if jerr := json.Unmarshal(data, &r); jerr == nil {
-				o.res = &r
-			}
-		}
+		res, err := harness.Check(ctx, harness.CheckConfig{
+			Migrations: p.Migrations, Baseline: p.Baseline,
+			Old:     harness.Workload{Queries: p.Old, Command: p.OldCmd},
+			New:     harness.Workload{Queries: p.New, Command: p.NewCmd},
+			Engines: []engine.Spec{c.Engine}, Fleet: fleet, Jobs: 1,
+			Name: p.Name, NoDuring: p.NoDuring,
+		})
+		o := cellOutcome{status: statusOfExit(ExitCode(err)), res: res}
 		outcomes[i] = o
 		word := map[string]string{"pass": "PASS", "fail": "FAIL", "bad-input": "BAD", "error": "ERR"}[o.status]
 		fmt.Fprintf(e.stderr, "%-4s  %s  %s\n", word, c.ID, seconds(time.Since(t0)))
