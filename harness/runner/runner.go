@@ -400,7 +400,8 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		lv.during = At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.current,
 			Observe: pol.observe(s.Boundary, rw.rel, plan.During)}
 		if _, ok := rw.w.(Executor); ok && cfg.MaxStall > 0 {
-			lv.sink = &stallSink{next: cfg.Sink, max: cfg.MaxStall, prog: prog, mon: mon, step: s, usual: cfg.usual}
+			lv.sink = &stallSink{next: cfg.Sink, max: cfg.MaxStall, prog: prog, mon: mon, step: s, usual: cfg.usual,
+				instant: cfg.DB != nil && instantStep(cfg.DB.Family(), s)}
 		}
 		var load bool
 		lv.l, load = loadOf(cfg, rw.rel)

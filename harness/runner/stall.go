@@ -31,6 +31,10 @@ type stallSink struct {
 	// usual is each query's longest latency outside steps: the wait is what the
 	// step added beyond it.
 	usual *usual
+	// instant is set when every statement of the step only changes metadata
+	// (instant.go): then only a lock-queue wait — the step itself seen waiting
+	// behind someone — is a stall; a longer wait is the machine's slowness.
+	instant bool
 }
 
 var _ observe.Sink = (*stallSink)(nil)
@@ -51,6 +55,12 @@ func (s *stallSink) Record(e observe.Event) {
 	w, seen, blind := s.mon.lookup(e.Release, e.Query)
 	if !blind && (!seen || w.held.Before(began)) {
 		return // the monitor watched, and this execution never waited for the step
+	}
+	if !blind && s.instant && w.holder.migration && w.behind == nil {
+		// A catalog-only step held the lock this long while waiting for nobody:
+		// every core was busy. It shows in the latency figures, not as a finding
+		// that would come and go with the machine's load.
+		return
 	}
 	st.Statement = s.prog.at(began)
 	if st.Statement == 0 && len(s.step.Statements) > 0 {

@@ -1,0 +1,206 @@
+package runner
+
+import (
+	"strings"
+
+	"github.com/straddle-dev/straddle/harness/engine"
+)
+
+// instantStep reports whether every statement of a step only changes metadata
+// (renames, views, nullable columns without a default, triggers, functions,
+// comments, …): the server does no work proportional to the data, so the step
+// holds its locks for milliseconds whatever the table's size. A query held up
+// for the stall threshold by such a step, while the step itself waited for
+// nobody, was held up by a slow machine (every core busy), not by the step: a
+// lock-queue stall (the step waiting behind a long query) is seen by the lock
+// monitor and kept. The classification is conservative: a statement it does not
+// know is taken as doing work.
+func instantStep(f engine.Family, s Step) bool {
+	if len(s.Statements) == 0 {
+		return false
+	}
+	for _, st := range s.Statements {
+		if !instantStatement(f, st.SQL) {
+			return false
+		}
+	}
+	return true
+}
+
+// instantStatement classifies one statement (see instantStep).
+func instantStatement(f engine.Family, sql string) bool {
+	w := sqlWords(sql)
+	if len(w) == 0 {
+		return false
+	}
+	at := func(i int, s ...string) bool {
+		if i+len(s) > len(w) {
+			return false
+		}
+		for k, x := range s {
+			if w[i+k] != x {
+				return false
+			}
+		}
+		return true
+	}
+	has := func(s string) bool {
+		for _, x := range w {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	}
+	i := 1
+	if at(0, "CREATE", "OR", "REPLACE") {
+		i = 3
+	}
+	switch {
+	case at(0, "CREATE"):
+		switch {
+		case at(i, "VIEW"), at(i, "ALGORITHM"), at(i, "SQL"), at(i, "DEFINER"):
+			return has("VIEW") && !has("MATERIALIZED")
+		case at(i, "FUNCTION"), at(i, "PROCEDURE"), at(i, "TRIGGER"), at(i, "TYPE"), at(i, "SEQUENCE"), at(i, "SCHEMA"):
+			return true
+		case at(i, "TABLE"):
+			return !has("AS") && !has("SELECT") && !has("LIKE")
+		}
+		return false
+	case at(0, "DROP", "VIEW"), at(0, "DROP", "FUNCTION"), at(0, "DROP", "PROCEDURE"), at(0, "DROP", "TRIGGER"),
+		at(0, "DROP", "TYPE"), at(0, "DROP", "SEQUENCE"), at(0, "COMMENT", "ON"), at(0, "RENAME", "TABLE"),
+		at(0, "GRANT"), at(0, "REVOKE"), at(0, "ALTER", "VIEW"):
+		return true
+	case at(0, "ALTER", "TYPE"):
+		// ADD VALUE, RENAME VALUE, RENAME TO: catalog only.
+		return has("VALUE") || at(3, "RENAME")
+	case at(0, "ALTER", "TABLE"):
+		return instantAlterTable(f, w[2:])
+	}
+	return false
+}
+
+// instantAlterTable classifies the actions of ALTER TABLE (w starts after
+// "ALTER TABLE"): each comma-separated action must be catalog only.
+func instantAlterTable(f engine.Family, w []string) bool {
+	for len(w) > 0 && (w[0] == "IF" || w[0] == "EXISTS" || w[0] == "ONLY") {
+		w = w[1:]
+	}
+	if len(w) < 2 {
+		return false
+	}
+	w = w[1:] // the table's name
+	var actions [][]string
+	start := 0
+	for i, x := range w {
+		if x == "," {
+			actions = append(actions, w[start:i])
+			start = i + 1
+		}
+	}
+	actions = append(actions, w[start:])
+	for _, a := range actions {
+		if !instantAction(f, a) {
+			return false
+		}
+	}
+	return true
+}
+
+func instantAction(f engine.Family, a []string) bool {
+	if len(a) == 0 {
+		return false
+	}
+	has := func(s string) bool {
+		for _, x := range a {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	}
+	switch a[0] {
+	case "RENAME":
+		return true
+	case "ADD":
+		if len(a) > 1 && (a[1] == "CONSTRAINT" || a[1] == "INDEX" || a[1] == "KEY" || a[1] == "UNIQUE" ||
+			a[1] == "PRIMARY" || a[1] == "FOREIGN" || a[1] == "CHECK" || a[1] == "FULLTEXT" || a[1] == "SPATIAL") {
+			return false
+		}
+		// A nullable column without a default: catalog only on PostgreSQL 11+
+		// and MySQL 8 / MariaDB 10.3+ (instant ADD COLUMN).
+		for _, x := range []string{"DEFAULT", "NOT", "REFERENCES", "CHECK", "UNIQUE", "PRIMARY", "GENERATED", "AS", "AUTO_INCREMENT", "SERIAL", "BIGSERIAL", "SMALLSERIAL", "IDENTITY", "FIRST", "AFTER"} {
+			if has(x) {
+				return false
+			}
+		}
+		return true
+	case "DROP":
+		// PostgreSQL only marks a dropped column; MySQL may rebuild the table.
+		// Dropping a default or NOT NULL is catalog only on PostgreSQL.
+		return f == engine.Postgres && !has("CONSTRAINT") && !has("PRIMARY") && !has("INDEX") && !has("KEY")
+	case "ALTER":
+		// ALTER [COLUMN] c SET DEFAULT …, DROP DEFAULT, DROP NOT NULL.
+		return (has("DEFAULT") && (has("SET") || has("DROP")) && !has("TYPE")) ||
+			(f == engine.Postgres && has("DROP") && has("NOT") && has("NULL"))
+	}
+	return false
+}
+
+// sqlWords returns the upper-cased words and commas of sql, without comments and
+// without the contents of quoted strings and identifiers (a quoted name is one
+// word "?"), parentheses kept out: enough to read a statement's shape.
+func sqlWords(sql string) []string {
+	var out []string
+	depth := 0
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '-' && strings.HasPrefix(sql[i:], "--"), c == '#':
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				return nil
+			}
+			i += end + 4
+		case c == '\'' || c == '"' || c == '`':
+			j := i + 1
+			for j < len(sql) && sql[j] != c {
+				if sql[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if depth == 0 {
+				out = append(out, "?")
+			}
+			i = j + 1
+		case c == '(':
+			depth++
+			i++
+		case c == ')':
+			depth--
+			i++
+		case c == ',' && depth == 0:
+			out = append(out, ",")
+			i++
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c >= 0x80:
+			j := i
+			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= '0' && sql[j] <= '9' || sql[j] == '.' || sql[j] == '$' || sql[j] >= 0x80) {
+				j++
+			}
+			if depth == 0 {
+				out = append(out, strings.ToUpper(sql[i:j]))
+			} else if w := strings.ToUpper(sql[i:j]); w == "SELECT" || w == "DEFAULT" || w == "NOT" {
+				out = append(out, w) // inside parentheses only what changes the verdict
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
+}
