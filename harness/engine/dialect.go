@@ -181,7 +181,8 @@ func (d *Dialect) Has(name string) (bool, error) {
 
 var dialects = map[Family]*Dialect{
 	Postgres: {
-		Family: Postgres,
+		Family:  Postgres,
+		Monitor: postgresMonitor,
 		Classes: map[string]Class{
 			"42703": ClassUndefinedColumn,
 			"42P01": ClassUndefinedTable,
@@ -231,7 +232,8 @@ var dialects = map[Family]*Dialect{
 		GonePrefixes: []string{"08"}, // connection_exception and its subclasses
 	},
 	MySQL: {
-		Family: MySQL,
+		Family:  MySQL,
+		Monitor: mysqlMonitor,
 		Classes: map[string]Class{
 			"1054": ClassUndefinedColumn,
 			"1146": ClassUndefinedTable,

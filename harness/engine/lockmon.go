@@ -38,8 +38,10 @@ type LockMonitor struct {
 	LockViews []string
 }
 
-func init() {
-	dialects[Postgres].Monitor = LockMonitor{
+// The lock monitors of each family, as data: the dialect table (dialect.go)
+// points at them.
+var (
+	postgresMonitor = LockMonitor{
 		SessionID:   "SELECT pg_backend_pid()",
 		SessionNoun: "pid",
 		Activity: []string{`SELECT pid::bigint,
@@ -60,7 +62,7 @@ WHERE a.datname = current_database() AND a.wait_event_type = 'Lock'`},
 		OwnLocks: `SELECT DISTINCT relation::regclass::text FROM pg_locks
 WHERE pid = pg_backend_pid() AND granted AND locktype = 'relation' AND relation >= 16384`,
 	}
-	dialects[MySQL].Monitor = LockMonitor{
+	mysqlMonitor = LockMonitor{
 		SessionID:   "SELECT CONNECTION_ID()",
 		SessionNoun: "thread",
 		KillQuery:   "KILL QUERY %d",
@@ -111,4 +113,4 @@ WHERE wl.LOCK_STATUS = 'PENDING' AND wl.OBJECT_SCHEMA = DATABASE()`,
 		},
 		LockViews: []string{"INSTALL SONAME 'metadata_lock_info'"},
 	}
-}
+)
