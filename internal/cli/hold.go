@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,6 +94,9 @@ func (h *holder) hook(ctx context.Context, b harness.BoundaryState) bool {
 		return true
 	}
 	defer os.RemoveAll(dir)
+	// The pid file makes it a leftover `straddle engines prune` removes (with the
+	// password files in it) if this process is killed while holding.
+	_ = os.WriteFile(filepath.Join(dir, "straddle.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
 	connect, err := writeConnection(dir, b.Database)
 	if err != nil {
 		fmt.Fprintf(h.e.stderr, "straddle: cannot hold %s at %s: %v\n", b.Engine, b.Boundary, err)
