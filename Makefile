@@ -22,7 +22,7 @@ export STRADDLE_IMAGE_MARIADB ?= straddle-local/mariadb:10.11
 
 APT_PACKAGES := postgresql postgresql-contrib mariadb-server mariadb-client docker.io debootstrap git ca-certificates
 
-.PHONY: all build straddle deps apt docker images conformance-versions cookbook-versions lint-actions test test-short bench bench-load fuzz vet fmt check clean
+.PHONY: all build straddle deps apt sqlc docker images conformance-versions cookbook-versions lint-actions test test-short bench bench-load fuzz vet fmt check clean
 
 all: build
 
@@ -40,8 +40,18 @@ straddle: build
 		*) echo "straddle: exit code $$code (environment failure)";; \
 	esac
 
-deps: apt docker images
+deps: apt docker images sqlc
 	$(GO) mod download
+
+# sqlc: the sqlc that generated examples/sqlc's Go code, for the test that
+# regenerates it (TestSQLCExampleGenerated); built with cgo from the module proxy
+# into .cache/bin, skipped when present.
+SQLC_VERSION ?= v1.31.1
+SQLC ?= $(CURDIR)/.cache/bin/sqlc
+export STRADDLE_SQLC := $(wildcard $(SQLC))
+sqlc:
+	@if [ -x $(SQLC) ]; then echo "sqlc: $(SQLC) present"; \
+	else echo "sqlc: building $(SQLC_VERSION) (cgo)"; GOBIN=$(dir $(SQLC)) CGO_ENABLED=1 $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION); fi
 
 # apt: install the server binaries (local provider), docker and debootstrap (images).
 apt:
