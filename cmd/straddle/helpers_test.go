@@ -30,3 +30,17 @@ func writeTree(t *testing.T, files map[string]string) string {
 	}
 	return dir
 }
+
+// runEnv is the environment of a straddle process under test: its temp files in
+// tmp (where the test looks for leftovers), testcontainers without Ryuk, and the
+// local images of `make images` unless the caller's environment names others:
+// nothing is pulled from a registry.
+func runEnv(tmp string) []string {
+	env := append(os.Environ(), "TMPDIR="+tmp, "TESTCONTAINERS_RYUK_DISABLED=true", "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1")
+	for k, v := range map[string]string{"STRADDLE_IMAGE_POSTGRES": "straddle-local/postgres:15", "STRADDLE_IMAGE_MARIADB": "straddle-local/mariadb:10.11"} {
+		if os.Getenv(k) == "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}

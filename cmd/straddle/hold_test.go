@@ -85,12 +85,7 @@ func hold(t *testing.T, bin, proj, tmp, eng string, args []string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = proj
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "TESTCONTAINERS_RYUK_DISABLED=true", "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1")
-	for k, v := range map[string]string{"STRADDLE_IMAGE_POSTGRES": "straddle-local/postgres:15", "STRADDLE_IMAGE_MARIADB": "straddle-local/mariadb:10.11"} {
-		if os.Getenv(k) == "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = runEnv(tmp)
 	stderr, err := cmd.StderrPipe()
 	assert.NilError(t, err)
 	var stdout strings.Builder

@@ -140,12 +140,7 @@ func interruptOnce(t *testing.T, bin, proj string, admins map[string]string, c i
 	} else {
 		args = append(args, filepath.Join(proj, "scenarios"))
 	}
-	env := append(os.Environ(), "TMPDIR="+tmp, "TESTCONTAINERS_RYUK_DISABLED=true", "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1")
-	for k, v := range map[string]string{"STRADDLE_IMAGE_POSTGRES": "straddle-local/postgres:15", "STRADDLE_IMAGE_MARIADB": "straddle-local/mariadb:10.11"} {
-		if os.Getenv(k) == "" {
-			env = append(env, k+"="+v)
-		}
-	}
+	env := runEnv(tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)

@@ -102,12 +102,7 @@ func killOnce(t *testing.T, bin, proj string, c killCase) {
 	cmd := exec.CommandContext(ctx, bin, "check", "--provider", c.provider, "--engine", c.engine,
 		"--migrations", filepath.Join(proj, migrations), "--old", filepath.Join(proj, old), "--new", filepath.Join(proj, "fast.sql"),
 		"--format", "json", "--out", report)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "TESTCONTAINERS_RYUK_DISABLED=true", "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1")
-	for k, v := range map[string]string{"STRADDLE_IMAGE_POSTGRES": "straddle-local/postgres:15", "STRADDLE_IMAGE_MARIADB": "straddle-local/mariadb:10.11"} {
-		if os.Getenv(k) == "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = runEnv(tmp)
 	// A run that hangs is dumped (its goroutines end up in the log), then killed.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
 	cmd.WaitDelay = 10 * time.Second

@@ -62,13 +62,7 @@ func interrupt(t *testing.T, bin, script, provider, eng string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "run", "--provider", provider, "--engine", eng, script)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "TESTCONTAINERS_RYUK_DISABLED=true", "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1")
-	// The local images of `make images`: nothing is pulled from a registry.
-	for k, v := range map[string]string{"STRADDLE_IMAGE_POSTGRES": "straddle-local/postgres:15", "STRADDLE_IMAGE_MARIADB": "straddle-local/mariadb:10.11"} {
-		if os.Getenv(k) == "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = runEnv(tmp)
 	out, err := cmd.StdoutPipe()
 	assert.NilError(t, err)
 	cmd.Stderr = cmd.Stdout

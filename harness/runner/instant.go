@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
@@ -44,14 +45,7 @@ func instantStatement(f engine.Family, sql string) bool {
 		}
 		return true
 	}
-	has := func(s string) bool {
-		for _, x := range w {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(s string) bool { return slices.Contains(w, s) }
 	i := 1
 	if at(0, "CREATE", "OR", "REPLACE") {
 		i = 3
@@ -111,14 +105,7 @@ func instantAction(f engine.Family, a []string) bool {
 	if len(a) == 0 {
 		return false
 	}
-	has := func(s string) bool {
-		for _, x := range a {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(s string) bool { return slices.Contains(a, s) }
 	switch a[0] {
 	case "RENAME":
 		return true
