@@ -54,7 +54,8 @@ type Config struct {
 	// Empty means a random id.
 	RunID string
 	// Ready bounds how long Start waits for a started server to accept connections.
-	// Zero means two minutes (an official MySQL image's first start is slow).
+	// Zero means four minutes (an official MySQL image's first start is slow, and
+	// any start is on a machine with every core busy).
 	Ready time.Duration
 	// Log receives testcontainers' progress lines. Nil discards them.
 	Log io.Writer
@@ -267,7 +268,10 @@ func (p *Provider) connect(ctx context.Context, cli *testcontainers.DockerClient
 	}()
 	ready := p.cfg.Ready
 	if ready == 0 {
-		ready = 2 * time.Minute
+		// Generous: on a machine with every core busy, a container's server
+		// took over two minutes to answer (a CI run); failing then is an
+		// environment failure, but one that waiting would have avoided.
+		ready = 4 * time.Minute
 	}
 	deadline := time.Now().Add(ready)
 	addr := hostPort(host, port.Port())
@@ -275,10 +279,12 @@ func (p *Provider) connect(ctx context.Context, cli *testcontainers.DockerClient
 	probe(pctx, addr, f.hello)
 	pcancel()
 	srv, err := sqlserver.Connect(wctx, sqlserver.Config{
-		Spec:  rs,
-		URL:   f.adminURL(addr, pw),
-		Stop:  stop,
-		Ready: max(time.Until(deadline), 5*time.Second),
+		Spec: rs,
+		URL:  f.adminURL(addr, pw),
+		Stop: stop,
+		// The first authentication (SCRAM on PostgreSQL) can take seconds
+		// under load: give it room even when the port answered late.
+		Ready: max(time.Until(deadline), 30*time.Second),
 	})
 	cancel(nil)
 	<-watched
