@@ -19,10 +19,11 @@ var rank = map[string]int{
 	"observe":   2,
 	"migration": 3,
 	"fixture":   3, // generated rows for tables; beside migration, never imports it
+	"traffic":   3, // the contract between the runner and workloads; both import it
 	"workload":  4,
 	"runner":    5,
 	"verdict":   6,
-	"command":   6, // a workload stage: a release's own program as a runner.Workload
+	"command":   6, // a workload stage: a release's own program as a traffic.Workload
 	"report":    7,
 	"session":   7, // orchestration: runner + verdict, beside report
 	"certify":   7, // certificates of a verdict, beside report
@@ -34,7 +35,7 @@ var rank = map[string]int{
 }
 
 // pure packages do no I/O: no database driver, no database/sql, no os/exec.
-var pure = []string{"plan", "schema", "observe", "verdict", "report"}
+var pure = []string{"plan", "schema", "observe", "traffic", "verdict", "report"}
 
 var drivers = []string{"github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "database/sql", "os/exec", "github.com/testcontainers"}
 
@@ -147,5 +148,29 @@ func TestMatrixRunsNothing(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("go list did not list %s", matrix)
+	}
+}
+
+// apart lists stages that rank would let one import, but that meet only through
+// a contract package of a lower rank: a type both need lives there, once.
+var apart = []struct{ from, to, through string }{
+	{"runner", "workload", "traffic"},
+	{"runner", "command", "traffic"},
+	{"command", "workload", "traffic"},
+}
+
+func TestStagesMeetThroughContracts(t *testing.T) {
+	for _, p := range list(t) {
+		from := stage(p.ImportPath)
+		for _, a := range apart {
+			if from != a.from {
+				continue
+			}
+			for _, imp := range p.Imports {
+				if stage(imp) == a.to {
+					t.Errorf("%s imports %s: %s and %s meet through package %s", p.ImportPath, imp, a.from, a.to, a.through)
+				}
+			}
+		}
 	}
 }

@@ -119,7 +119,7 @@ func (c *Checker) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, 
 	var sess *session.Session
 	steps := make([]runner.Step, len(in.set.Steps))
 	for i, m := range in.set.Steps {
-		steps[i] = session.RunnerStep(m)
+		steps[i] = runner.StepOf(m)
 		if cfg.MigrateCmd != "" {
 			cs := extcmd.Step{Version: m.Version, Name: m.Name, Phase: m.Phase, File: m.File}
 			steps[i].Apply = func(ctx context.Context) error {

@@ -14,7 +14,6 @@ import (
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/report"
 	"github.com/straddle-dev/straddle/harness/runner"
-	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -141,7 +140,7 @@ func (s *Script) loadStep(arg string, phase plan.Phase, name string) (runner.Ste
 			if err != nil {
 				return runner.Step{}, err
 			}
-			one := session.RunnerStep(m)
+			one := runner.StepOf(m)
 			st.Statements = append(st.Statements, one.Statements...)
 			st.NoTransaction = st.NoTransaction || one.NoTransaction
 		}
@@ -288,7 +287,7 @@ func cmdMigrations(s *Script, _ bool, args []string) error {
 		return nil
 	}
 	for _, m := range set.Steps {
-		st := session.RunnerStep(m)
+		st := runner.StepOf(m)
 		if m.Phase == plan.Baseline {
 			sess, err := s.session()
 			if err != nil {
@@ -313,7 +312,7 @@ func cmdLoad(s *Script, _ bool, args []string) error {
 	if err := nargs(args, 1, -1); err != nil {
 		return err
 	}
-	var all []runner.Statement
+	var all []migration.Statement
 	for _, a := range args {
 		paths, err := s.resolve(a)
 		if err != nil {
@@ -333,9 +332,7 @@ func cmdLoad(s *Script, _ bool, args []string) error {
 				if err != nil {
 					return err
 				}
-				for _, st := range stmts {
-					all = append(all, runner.Statement{SQL: st.SQL, File: st.File, Line: st.Line})
-				}
+				all = append(all, stmts...)
 			}
 		}
 	}
@@ -347,7 +344,7 @@ func cmdLoad(s *Script, _ bool, args []string) error {
 		return err
 	}
 	for _, st := range all {
-		if err := sess.Exec(s.ctx(), []runner.Statement{st}); err != nil {
+		if err := sess.Exec(s.ctx(), []migration.Statement{st}); err != nil {
 			if de := engine.Classify(err); de != nil {
 				return inputf("%s:%d: %s %s: %s: fix the fixture", st.File, st.Line, de.Code, de.Class, de.Message)
 			}

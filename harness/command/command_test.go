@@ -14,6 +14,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // fakeDB is a database that is only a URL: commands get its variables, nothing
@@ -135,7 +136,7 @@ func TestEnv(t *testing.T) {
 func TestWorkloadPass(t *testing.T) {
 	ctx := context.Background()
 	b := plan.Boundary{Index: 1, Phase: plan.Expand, Step: "0002_x"}
-	at := runner.At{Engine: "postgres:15", Boundary: b, Window: plan.After}
+	at := traffic.Where{Engine: "postgres:15", Boundary: b, Window: plan.After}
 	cases := []struct {
 		name, line string
 		want       observe.Outcome
@@ -182,7 +183,7 @@ func TestWorkloadPass(t *testing.T) {
 
 func TestWorkloadRunsOncePerWindow(t *testing.T) {
 	stop := make(chan struct{})
-	at := runner.At{Engine: "postgres:15", Boundary: plan.Boundary{Index: 1, Phase: plan.Expand, Step: "x"},
+	at := traffic.Where{Engine: "postgres:15", Boundary: plan.Boundary{Index: 1, Phase: plan.Expand, Step: "x"},
 		Window: plan.During, Stop: stop, Statement: func() int { return 1 }}
 	rec := observe.NewRecorder()
 	w := &Workload{Name: "true", Release: plan.New, Command: Command{Line: "true"}, DB: pg}

@@ -1,6 +1,6 @@
 // Package command runs a project's own programs against a scratch database: a
 // release's test suite or binary as that release's workload at each boundary
-// (Workload, a runner.Workload), and a migration tool that applies each step
+// (Workload, a traffic.Workload), and a migration tool that applies each step
 // instead of straddle (Apply, a runner.Step.Apply), for `straddle check
 // --old-cmd/--new-cmd/--migrate-cmd`.
 //

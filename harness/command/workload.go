@@ -10,6 +10,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // Workload is a release's own program (its test suite, a smoke test of its
@@ -28,12 +29,12 @@ type Workload struct {
 	DB      engine.Database
 }
 
-var _ runner.Workload = (*Workload)(nil)
+var _ traffic.Workload = (*Workload)(nil)
 
 // Pass runs the command once at a and records one event: OK, or Error with
 // "exit status N" and the tail of its output. It returns ctx.Err() when ctx is
 // cancelled, and an error when the command cannot be started at all.
-func (w *Workload) Pass(ctx context.Context, at runner.At, sink observe.Sink) error {
+func (w *Workload) Pass(ctx context.Context, at traffic.Where, sink observe.Sink) error {
 	if at.Stopped() {
 		return nil
 	}
@@ -139,7 +140,7 @@ func Expand(tmpl string, vals map[string]string) string {
 }
 
 // whereEnv renders the rollout position as STRADDLE_* variables for a release's command.
-func whereEnv(at runner.At, rel plan.Release) []string {
+func whereEnv(at traffic.Where, rel plan.Release) []string {
 	return []string{
 		"STRADDLE_RELEASE=" + string(rel),
 		"STRADDLE_BOUNDARY=" + at.Boundary.String(),

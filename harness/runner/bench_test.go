@@ -21,7 +21,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
-	"github.com/straddle-dev/straddle/harness/session"
+	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -73,12 +73,12 @@ func cpuTime() time.Duration {
 }
 
 // drive runs rel with benchClients clients for d.
-func drive(b *testing.B, rel runner.Workload, d time.Duration, sink observe.Sink) run {
+func drive(b *testing.B, rel traffic.Workload, d time.Duration, sink observe.Sink) run {
 	b.Helper()
 	m := mallocs()
 	start, cpu := time.Now(), cpuTime()
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: benchClients, Duration: d},
-		runner.At{Engine: "bench", Boundary: during, Window: plan.After}, sink)
+		traffic.Where{Engine: "bench", Boundary: during, Window: plan.After}, sink)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -180,7 +180,7 @@ var (
 )
 
 // releaseOn parses a query file into a release on pool.
-func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) runner.Workload {
+func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) traffic.Workload {
 	b.Helper()
 	qs, err := workload.Parse("bench.sql", []byte(src))
 	if err != nil {
@@ -190,7 +190,7 @@ func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) runner.W
 	if err != nil {
 		b.Fatal(err)
 	}
-	return session.Adapt(r)
+	return r
 }
 
 // openBinding returns a pool on db whose driver binds arguments as bind, closed
@@ -393,7 +393,7 @@ func BenchmarkDriveBindings(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rel := session.Adapt(r)
+				rel := r
 				var rs []run
 				for b.Loop() {
 					rs = append(rs, drive(b, rel, benchWindow(), observe.NewRecorder()))

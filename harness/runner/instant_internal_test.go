@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
@@ -57,7 +58,7 @@ func TestInstantStatement(t *testing.T) {
 // queue); otherwise the wait was the machine's slowness and no stall is
 // recorded, whatever the load.
 func TestStallOfInstantStep(t *testing.T) {
-	step := Step{Phase: plan.Expand, Name: "rename", Statements: []Statement{
+	step := Step{Phase: plan.Expand, Name: "rename", Statements: []migration.Statement{
 		{SQL: "ALTER TABLE users RENAME TO accounts"}, {SQL: "CREATE VIEW users AS SELECT id, name FROM accounts"}}}
 	for _, tc := range []struct {
 		name    string

@@ -8,38 +8,8 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
-
-// Executor is the optional capability of a Workload to run one execution at a time.
-// Load mode uses it to deal a release's executions out to its clients, like an
-// application's workers each doing their share (with N clients, client k runs
-// executions k, k+N, k+2N, …: with as many clients as executions per pass, each
-// client always runs the same one, so a long report occupies one client while
-// the others keep serving short queries), and to pace them at a target rate. A Workload without it is driven a
-// whole Pass at a time. Stall detection applies to Executor workloads only: each of
-// their events is one statement, so a long latency is a wait, whereas an external
-// program's single event times the whole program.
-type Executor interface {
-	// Execute runs execution i (counting from 0 across all clients, wrapping
-	// around the workload) at a and records it into sink. Safe for concurrent use;
-	// like Pass, it returns an error for environment failures only.
-	Execute(ctx context.Context, a At, sink observe.Sink, i int64) error
-}
-
-// Connector is the optional capability of an Executor to give each load-mode
-// client a connection of its own for as long as the client runs (a window, or a
-// before window and the step), as an application worker under steady load keeps
-// its connection busy: executions then skip the pool's checkout and whatever the
-// driver does at each one.
-type Connector interface {
-	Connect(ctx context.Context) (Conn, error)
-}
-
-// Conn is one client's connection: an Executor bound to it. Close returns it.
-type Conn interface {
-	Executor
-	Close() error
-}
 
 // Load is load mode for one release: Clients concurrent clients run the release's
 // workload continuously — through a before window of Duration, the whole step
@@ -81,10 +51,10 @@ func (l Load) WithDefaults() Load {
 
 // Drive runs w in load mode at a: l.Clients clients for l.Duration, or until a.Stop
 // is closed if that comes first. It returns the number of executions (passes, for
-// a Workload that is not an Executor) started and finished, and the first
+// a traffic.Workload that is not a traffic.Executor) started and finished, and the first
 // environment failure. Benchmarks and `straddle bench` use it; rollouts drive
 // their windows with the same clients.
-func Drive(ctx context.Context, w Workload, l Load, a At, sink observe.Sink) (int64, error) {
+func Drive(ctx context.Context, w traffic.Workload, l Load, a traffic.Where, sink observe.Sink) (int64, error) {
 	l = l.WithDefaults()
 	win := newWindow(a, sink)
 	t := startClients(ctx, w, l, win)
@@ -105,13 +75,13 @@ func Drive(ctx context.Context, w Workload, l Load, a At, sink observe.Sink) (in
 // concurrent use; mu protects all fields.
 type window struct {
 	mu      sync.Mutex
-	at      At
+	at      traffic.Where
 	sink    observe.Sink
 	changed chan struct{} // closed when at changes or the traffic ends
 	done    bool
 }
 
-func newWindow(a At, sink observe.Sink) *window {
+func newWindow(a traffic.Where, sink observe.Sink) *window {
 	w := &window{sink: sink, changed: make(chan struct{})}
 	w.at = a
 	w.at.Stop = w.merge(a.Stop)
@@ -135,7 +105,7 @@ func (w *window) merge(stop <-chan struct{}) <-chan struct{} {
 }
 
 // get returns the current window; done reports that the traffic has ended.
-func (w *window) get() (a At, done bool) {
+func (w *window) get() (a traffic.Where, done bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.at, w.done
@@ -160,7 +130,7 @@ func (w *window) Record(e observe.Event) {
 }
 
 // set moves the clients to a new window.
-func (w *window) set(a At, sink observe.Sink) {
+func (w *window) set(a traffic.Where, sink observe.Sink) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	close(w.changed)
@@ -196,14 +166,14 @@ type clients struct {
 
 // startClients starts l.Clients goroutines running w in win until win ends or
 // one of them fails.
-func startClients(ctx context.Context, w Workload, l Load, win *window) *clients {
+func startClients(ctx context.Context, w traffic.Workload, l Load, win *window) *clients {
 	ctx, cancel := context.WithCancel(ctx)
 	t := &clients{win: win, cancel: cancel, failed: make(chan struct{}), started: make(chan struct{})}
 	var pending sync.WaitGroup
 	pending.Add(l.Clients)
 	go func() { pending.Wait(); close(t.started) }()
-	ex, isExec := w.(Executor)
-	cn, canConnect := w.(Connector)
+	ex, isExec := w.(traffic.Executor)
+	cn, canConnect := w.(traffic.Connector)
 	pace := newPacer(l.Rate)
 	n := int64(l.Clients)
 	for k := range n {

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
-	"github.com/straddle-dev/straddle/harness/session"
+	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -19,10 +20,10 @@ var during = plan.Boundary{Index: 1, Phase: plan.Expand, Step: "s"}
 // warm opens the connections of n clients of rel before a test measures what
 // they do: on a busy machine their authentication alone can take most of a short
 // window, and a client whose connection comes after the window runs nothing.
-func warm(t *testing.T, rel runner.Workload, n int) {
+func warm(t *testing.T, rel traffic.Workload, n int) {
 	t.Helper()
 	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: n, Duration: 100 * time.Millisecond},
-		runner.At{Engine: "warm", Boundary: during, Window: plan.After}, observe.NewRecorder()); err != nil {
+		traffic.Where{Engine: "warm", Boundary: during, Window: plan.After}, observe.NewRecorder()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -36,7 +37,7 @@ func TestDriveRunsClientsConcurrently(t *testing.T) {
 	warm(t, rel, 4)
 	rec := observe.NewRecorder()
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 4, Duration: 2500 * time.Millisecond},
-		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, rec)
+		traffic.Where{Engine: "pg", Boundary: during, Window: plan.After}, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestDrivePacesAtRate(t *testing.T) {
 	db := testDB(t, "postgres")
 	rel := newRelease(t, db, plan.Old, "-- name: One\nSELECT 1;\n")
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 2, Rate: 100, Duration: 500 * time.Millisecond},
-		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, observe.NewRecorder())
+		traffic.Where{Engine: "pg", Boundary: during, Window: plan.After}, observe.NewRecorder())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestDriveDealsExecutionsToClients(t *testing.T) {
 	warm(t, rel, 2)
 	rec := observe.NewRecorder()
 	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 2, Duration: 1500 * time.Millisecond},
-		runner.At{Engine: "pg", Boundary: during, Window: plan.After}, rec); err != nil {
+		traffic.Where{Engine: "pg", Boundary: during, Window: plan.After}, rec); err != nil {
 		t.Fatal(err)
 	}
 	counts := map[string]int64{}
@@ -112,7 +113,7 @@ func TestStallPostgresNamesLockAndMigration(t *testing.T) {
 			if mode == "load" {
 				cfg.Load = map[plan.Release]runner.Load{plan.Old: {Clients: 2, Duration: 200 * time.Millisecond}}
 			}
-			cfg.Steps = []runner.Step{{Phase: plan.Expand, Name: "lock", Statements: []runner.Statement{
+			cfg.Steps = []runner.Step{{Phase: plan.Expand, Name: "lock", Statements: []migration.Statement{
 				{SQL: "LOCK TABLE t IN SHARE MODE"}, {SQL: "SELECT pg_sleep(0.8)"},
 			}}}
 			if _, err := runner.Run(context.Background(), cfg); err != nil {
@@ -147,7 +148,7 @@ func TestStallMariaDBNamesQueuedAlterAndLongQuery(t *testing.T) {
 	cfg := runner.Config{
 		Engine: "mariadb", DB: db, Sink: rec, MaxStall: 300 * time.Millisecond, Old: old, LockViews: true,
 		Load:  map[plan.Release]runner.Load{plan.Old: {Clients: 2, Duration: 300 * time.Millisecond}},
-		Steps: []runner.Step{{Phase: plan.Expand, Name: "alter", Statements: []runner.Statement{{SQL: "ALTER TABLE t ADD COLUMN w int"}}}},
+		Steps: []runner.Step{{Phase: plan.Expand, Name: "alter", Statements: []migration.Statement{{SQL: "ALTER TABLE t ADD COLUMN w int"}}}},
 	}
 	if _, err := runner.Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
@@ -191,7 +192,7 @@ func TestNonTransactionalStepExposesEachStatement(t *testing.T) {
 	cfg := runner.Config{
 		Engine: "mariadb", DB: db, Sink: rec,
 		Old: newRelease(t, db, plan.Old, "-- name: GetV :one\nSELECT v FROM t WHERE id = 1;\n"),
-		Steps: []runner.Step{{Phase: plan.Expand, Name: "drop", Statements: []runner.Statement{
+		Steps: []runner.Step{{Phase: plan.Expand, Name: "drop", Statements: []migration.Statement{
 			{SQL: "DO SLEEP(0.3)"}, {SQL: "ALTER TABLE t DROP COLUMN v"}, {SQL: "DO SLEEP(0.3)"},
 		}}},
 	}
@@ -235,9 +236,9 @@ func TestLoadModeKeepsLongLivedSessions(t *testing.T) {
 			}
 			rec := observe.NewRecorder()
 			cfg := runner.Config{
-				Engine: "pg", DB: db, Sink: rec, Old: session.Adapt(r),
+				Engine: "pg", DB: db, Sink: rec, Old: r,
 				Load:  map[plan.Release]runner.Load{plan.Old: {Clients: 3, Duration: 150 * time.Millisecond}},
-				Steps: []runner.Step{{Phase: plan.Expand, Name: "add", Statements: []runner.Statement{{SQL: "ALTER TABLE u ADD COLUMN email text"}}}},
+				Steps: []runner.Step{{Phase: plan.Expand, Name: "add", Statements: []migration.Statement{{SQL: "ALTER TABLE u ADD COLUMN email text"}}}},
 			}
 			if _, err := runner.Run(context.Background(), cfg); err != nil {
 				t.Fatal(err)
@@ -308,7 +309,7 @@ func TestDriveCancelInterruptsBlockedStatements(t *testing.T) {
 			time.AfterFunc(time.Second, cancel)
 			start := time.Now()
 			n, _ := runner.Drive(cctx, rel, runner.Load{Clients: 2, Duration: 2 * time.Minute},
-				runner.At{Engine: tc.spec, Boundary: during, Window: plan.After}, observe.NewRecorder())
+				traffic.Where{Engine: tc.spec, Boundary: during, Window: plan.After}, observe.NewRecorder())
 			if d := time.Since(start); d > 30*time.Second {
 				t.Errorf("Drive returned %s after it started, want soon after its context was cancelled at 1s", d.Round(time.Second))
 			}

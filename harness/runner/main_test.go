@@ -9,8 +9,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/enginetest"
 	"github.com/straddle-dev/straddle/harness/plan"
-	"github.com/straddle-dev/straddle/harness/runner"
-	"github.com/straddle-dev/straddle/harness/session"
+	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -44,7 +43,7 @@ func execSQL(t testing.TB, pool *sql.DB, stmts ...string) {
 
 // newRelease parses a query file and returns its runner on a pool of its own,
 // with tags on.
-func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) runner.Workload {
+func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) traffic.Workload {
 	t.Helper()
 	qs, err := workload.Parse(string(rel)+".sql", []byte(src))
 	if err != nil {
@@ -57,5 +56,5 @@ func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return session.Adapt(r)
+	return r
 }

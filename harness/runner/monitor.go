@@ -11,7 +11,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
-	"github.com/straddle-dev/straddle/harness/workload"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // MonitorInterval is how often the lock monitor polls the server while a step runs.
@@ -19,7 +19,7 @@ const MonitorInterval = 50 * time.Millisecond
 
 // monitor polls the server's activity and lock views while a step runs, on a
 // connection of its own, and remembers for each release's query (recognized by its
-// workload.Tag) the last lock wait it saw: what lock, and who held it — the
+// traffic.Tag) the last lock wait it saw: what lock, and who held it — the
 // migration connection (whose current statement the runner knows), another
 // release's session, or anyone else. Stall events take their holder from it.
 //
@@ -238,7 +238,7 @@ func (m *monitor) poll(ctx context.Context, prog *progress) {
 	lastBehind := m.behind
 	m.mu.Unlock()
 	for id, s := range ss {
-		rel, query, ok := workload.ParseTag(s.query)
+		rel, query, ok := traffic.ParseTag(s.query)
 		if !ok || !(s.waiting || len(edges[id]) > 0) {
 			continue
 		}
@@ -359,10 +359,10 @@ func (m *monitor) holder(id int64, ss map[int64]session, edges map[int64][]edge)
 func (m *monitor) party(id int64, ss map[int64]session) party {
 	p := party{id: id, migration: id == m.migration && m.migration != 0}
 	s := ss[id]
-	if rel, q, ok := workload.ParseTag(s.query); ok {
+	if rel, q, ok := traffic.ParseTag(s.query); ok {
 		p.release, p.query = rel, q
 	}
-	p.sql = workload.StripTag(s.query)
+	p.sql = traffic.StripTag(s.query)
 	return p
 }
 

@@ -10,71 +10,12 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/schema"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
-
-// At says where an execution happens; workloads copy it into their events.
-type At struct {
-	Engine   string
-	Boundary plan.Boundary
-	Window   plan.Window
-	// Statement returns the 1-based statement of the step being applied (0 before
-	// the first); nil outside a step.
-	Statement func() int
-	// Stop is closed when the window ends: a workload looping during a step
-	// finishes the query in flight and returns. Nil for a single pass.
-	Stop <-chan struct{}
-	// Observe asks the workload to roll back what it writes: the release is not
-	// required here (see workload.Where.Observe).
-	Observe bool
-	// AfterStatement is k for a probe of the state after statement k of a step
-	// whose statements commit one by one; 0 otherwise. StepStatements is the
-	// step's number of statements and StatementSQL the text of statement k.
-	AfterStatement int
-	StepStatements int
-	StatementSQL   string
-}
-
-// Stopped reports whether the window has ended.
-func (a At) Stopped() bool {
-	if a.Stop == nil {
-		return false
-	}
-	select {
-	case <-a.Stop:
-		return true
-	default:
-		return false
-	}
-}
-
-// Workload is one release's traffic as the runner drives it.
-type Workload interface {
-	// Pass runs the workload once through at a, recording each execution into
-	// sink, and returns early once a.Stop is closed. Query failures are recorded,
-	// not returned: the error is for environment failures only.
-	Pass(ctx context.Context, a At, sink observe.Sink) error
-}
-
-// Prober is a Workload that can probe a state: run every query once on the
-// release's long-lived session and once on a new connection, with the events'
-// Probe and Session set (workload.Runner.Probe). The runner probes every state a
-// release runs in — the baseline, after each step, and after each statement of a
-// step whose statements commit one by one — so what a state breaks is found
-// whatever the traffic happened to meet. Workloads that are not Probers (external
-// commands) run a pass instead.
-type Prober interface {
-	Probe(ctx context.Context, a At, sink observe.Sink) error
-}
-
-// Statement is one SQL statement of a step.
-type Statement struct {
-	SQL  string
-	File string
-	Line int
-}
 
 // Step is one migration step.
 type Step struct {
@@ -82,7 +23,7 @@ type Step struct {
 	Name  string
 	// Boundary is filled in by the runner when the step is applied.
 	Boundary   plan.Boundary
-	Statements []Statement
+	Statements []migration.Statement
 	// NoTransaction applies the statements one by one even where DDL is
 	// transactional (CREATE INDEX CONCURRENTLY cannot run in a transaction).
 	NoTransaction bool
@@ -90,6 +31,11 @@ type Step struct {
 	// migration command). An error it returns that is a *engine.DBError or
 	// *ApplyError is a finding; any other error is an environment failure.
 	Apply func(ctx context.Context) error
+}
+
+// StepOf is the step that applies migration m.
+func StepOf(m migration.Step) Step {
+	return Step{Phase: m.Phase, Name: m.Name, Statements: m.Statements, NoTransaction: m.NoTransaction}
 }
 
 // ApplyError is a step that failed to apply for a reason other than a server error
@@ -107,7 +53,7 @@ type Config struct {
 	DB       engine.Database
 	Baseline []Step // applied before any traffic, at the baseline boundary (Run only)
 	Steps    []Step // applied in order after the baseline (Run only)
-	Old, New Workload
+	Old, New traffic.Workload
 	Sink     observe.Sink
 	// Passes is how many times each release runs its workload after each step.
 	// Zero means 1.
@@ -123,7 +69,7 @@ type Config struct {
 	// defaults). Empty keeps pass mode: Passes sequential passes after each step
 	// and one pass after another while it runs.
 	Load map[plan.Release]Load
-	// MaxStall is the stall threshold: a query of an Executor workload that a
+	// MaxStall is the stall threshold: a query of a traffic.Executor workload that a
 	// step holds up this long or longer beyond its usual latency, waiting for a
 	// lock the migration holds or is queued for, is recorded as a stall too
 	// (observe.KindStall) with the step's statement, the lock and its holder
@@ -142,7 +88,7 @@ type Config struct {
 	// treats every expand step as the last one for the new release's after
 	// window.
 	Planned plan.Rollout
-	// NoProbes turns the state probes off (Prober): each release then runs
+	// NoProbes turns the state probes off (traffic.Prober): each release then runs
 	// Passes passes after each step on its pool, and nothing probes the states
 	// between the statements of a step — how straddle ran before it probed.
 	// For comparisons (the cost benchmark); a verdict needs the probes.
@@ -190,7 +136,7 @@ func Open(ctx context.Context, cfg Config) (*Rollout, error) {
 }
 
 // SetWorkloads replaces the releases' workloads for the following steps.
-func (r *Rollout) SetWorkloads(old, new Workload) { r.cfg.Old, r.cfg.New = old, new }
+func (r *Rollout) SetWorkloads(old, new traffic.Workload) { r.cfg.Old, r.cfg.New = old, new }
 
 // SetLoad replaces the load settings for the following steps (see Config.Load).
 func (r *Rollout) SetLoad(l map[plan.Release]Load) { r.cfg.Load = l }
@@ -311,7 +257,7 @@ func (q requirements) observe(b plan.Boundary, rel plan.Release, w plan.Window) 
 func (r *Rollout) Finish(ctx context.Context) error { return r.checkBaseline(ctx) }
 
 // Exec runs statements on the migration connection outside any step (fixture data).
-func (r *Rollout) Exec(ctx context.Context, stmts []Statement) error {
+func (r *Rollout) Exec(ctx context.Context, stmts []migration.Statement) error {
 	for _, st := range stmts {
 		if _, err := r.ap.conn.ExecContext(ctx, st.SQL); err != nil {
 			return fmt.Errorf("%s:%d: %w", st.File, st.Line, err)
@@ -373,7 +319,7 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		if cfg.NoProbes {
 			return nil
 		}
-		return probe(ctx, cfg, pol, At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During,
+		return probe(ctx, cfg, pol, traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During,
 			AfterStatement: k, StepStatements: len(s.Statements), StatementSQL: s.Statements[k-1].SQL,
 			Statement: func() int { return k }})
 	}
@@ -381,7 +327,7 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		return ap.apply(ctx, cfg, s, prog)
 	}
 	type live struct {
-		w    Workload
+		w    traffic.Workload
 		l    Load
 		win  *window
 		c    *clients
@@ -391,15 +337,15 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		// step. The others start with the step.
 		before bool
 		rel    plan.Release
-		during At
+		during traffic.Where
 	}
 	var ls []*live
 	var before time.Duration
 	for _, rw := range releases(cfg, s.Boundary) {
 		lv := &live{w: rw.w, rel: rw.rel, sink: cfg.Sink}
-		lv.during = At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.current,
+		lv.during = traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.current,
 			Observe: pol.observe(s.Boundary, rw.rel, plan.During)}
-		if _, ok := rw.w.(Executor); ok && cfg.MaxStall > 0 {
+		if _, ok := rw.w.(traffic.Executor); ok && cfg.MaxStall > 0 {
 			lv.sink = &stallSink{next: cfg.Sink, max: cfg.MaxStall, prog: prog, mon: mon, step: s, usual: cfg.usual,
 				instant: cfg.DB != nil && instantStep(cfg.DB.Family(), s)}
 		}
@@ -412,7 +358,7 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		if load && runsAt(prev, rw.rel) {
 			lv.before = true
 			before = max(before, lv.l.Duration)
-			lv.win = newWindow(At{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.Before,
+			lv.win = newWindow(traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.Before,
 				Observe: pol.observe(prev, rw.rel, plan.After)}, cfg.Sink)
 			lv.c = startClients(ctx, lv.w, lv.l, lv.win)
 		}
@@ -492,23 +438,23 @@ func waitWindow(ctx context.Context, d time.Duration, cs []*clients) error {
 	return nil
 }
 
-// passOnly hides a workload's Executor method: pass mode drives whole passes.
-type passOnly struct{ w Workload }
+// passOnly hides a workload's traffic.Executor method: pass mode drives whole passes.
+type passOnly struct{ w traffic.Workload }
 
-func (p passOnly) Pass(ctx context.Context, a At, sink observe.Sink) error {
+func (p passOnly) Pass(ctx context.Context, a traffic.Where, sink observe.Sink) error {
 	return p.w.Pass(ctx, a, sink)
 }
 
-// after probes the state b each release runs in (Prober), then runs the rest of
+// after probes the state b each release runs in (traffic.Prober), then runs the rest of
 // its after window: Passes-1 more passes in pass mode, its clients in load mode.
-// A workload that is not a Prober runs Passes passes.
+// A workload that is not a traffic.Prober runs Passes passes.
 func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) error {
 	if cfg.AfterStep != nil {
 		if err := cfg.AfterStep(ctx, b); err != nil {
 			return err
 		}
 	}
-	at := At{Engine: cfg.Engine, Boundary: b, Window: plan.After}
+	at := traffic.Where{Engine: cfg.Engine, Boundary: b, Window: plan.After}
 	if !cfg.NoProbes {
 		if err := probe(ctx, cfg, pol, at); err != nil {
 			return err
@@ -529,7 +475,7 @@ func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) e
 				return
 			}
 			passes := cfg.Passes
-			if _, ok := rw.w.(Prober); ok && !cfg.NoProbes {
+			if _, ok := rw.w.(traffic.Prober); ok && !cfg.NoProbes {
 				passes-- // the probe was the first
 			}
 			for range passes {
@@ -546,9 +492,9 @@ func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) e
 
 // probe probes the state at a for each release that runs there, one release
 // after the other so that the order of their writes is the same in every run.
-func probe(ctx context.Context, cfg Config, pol requirements, a At) error {
+func probe(ctx context.Context, cfg Config, pol requirements, a traffic.Where) error {
 	for _, rw := range releases(cfg, a.Boundary) {
-		p, ok := rw.w.(Prober)
+		p, ok := rw.w.(traffic.Prober)
 		if !ok {
 			continue
 		}
@@ -567,7 +513,7 @@ func probe(ctx context.Context, cfg Config, pol requirements, a At) error {
 
 type relWorkload struct {
 	rel plan.Release
-	w   Workload
+	w   traffic.Workload
 }
 
 // runsAt reports whether rel runs at boundary b: the new release is not deployed

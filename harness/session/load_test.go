@@ -10,6 +10,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/enginetest"
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/session"
@@ -84,7 +85,7 @@ func TestLoadModeLeavesNothingBehind(t *testing.T) {
 				lock = "ALTER TABLE items ADD COLUMN w int, ALGORITHM=COPY, LOCK=SHARED"
 			}
 			steps := []runner.Step{
-				{Phase: plan.Baseline, Name: "0001", Statements: []runner.Statement{{SQL: leakBaseline}}},
+				{Phase: plan.Baseline, Name: "0001", Statements: []migration.Statement{{SQL: leakBaseline}}},
 				{Phase: plan.Expand, Name: "lock", Statements: statements(lock)},
 			}
 			in, err := session.Run(ctx, session.Config{
@@ -121,10 +122,10 @@ func TestLoadModeLeavesNothingBehind(t *testing.T) {
 	}
 }
 
-func statements(src string) []runner.Statement {
-	var out []runner.Statement
+func statements(src string) []migration.Statement {
+	var out []migration.Statement
 	for _, s := range strings.Split(src, ";\n") {
-		out = append(out, runner.Statement{SQL: s})
+		out = append(out, migration.Statement{SQL: s})
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
+	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/verdict"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
@@ -74,7 +75,7 @@ type Session struct {
 	rec      *observe.Recorder
 	ro       *runner.Rollout
 	pools    []*sql.DB
-	work     map[plan.Release]runner.Workload
+	work     map[plan.Release]traffic.Workload
 	runners  []*workload.Runner
 	writes   *workload.WriteSet // the tables the releases write, shared by their runners
 	steps    int
@@ -91,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", srv.Spec(), err)
 	}
-	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]runner.Workload{}, writes: &workload.WriteSet{}}
+	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]traffic.Workload{}, writes: &workload.WriteSet{}}
 	s.ro, err = runner.Open(ctx, runner.Config{
 		Engine: s.Engine(), DB: db, Sink: s.rec, Passes: cfg.Passes, NoDuring: cfg.NoDuring,
 		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall), Policy: cfg.Policy, Planned: cfg.Planned,
@@ -169,7 +170,7 @@ func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
 		return err
 	}
 	s.runners = append(s.runners, r)
-	s.SetRelease(w.Release, passer{r})
+	s.SetRelease(w.Release, r)
 	return nil
 }
 
@@ -186,58 +187,12 @@ func openBinding(ctx context.Context, db engine.Database, b engine.Binding) (*sq
 }
 
 // SetRelease makes wl (an external command, say) the release's workload.
-func (s *Session) SetRelease(rel plan.Release, wl runner.Workload) {
-	if _, ok := wl.(passer); !ok {
+func (s *Session) SetRelease(rel plan.Release, wl traffic.Workload) {
+	if _, ok := wl.(*workload.Runner); !ok {
 		s.writes.AddAll() // what a command writes is unknown: compare no values
 	}
 	s.work[rel] = wl
 	s.ro.SetWorkloads(s.work[plan.Old], s.work[plan.New])
-}
-
-// Adapt makes a workload runner the rollout runner's Workload, with the optional
-// load-mode capabilities (runner.Executor, runner.Connector) it has.
-func Adapt(r *workload.Runner) runner.Workload { return passer{r} }
-
-// passer adapts a workload runner to the rollout runner, as a runner.Executor too
-// (load mode spreads its executions over clients).
-type passer struct{ r *workload.Runner }
-
-var _ runner.Executor = passer{}
-
-func (p passer) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
-	return p.r.Execute(ctx, workload.Where(at), sink, i)
-}
-
-var _ runner.Connector = passer{}
-
-// Connect gives a load-mode client a connection of its own (runner.Connector).
-func (p passer) Connect(ctx context.Context) (runner.Conn, error) {
-	c, err := p.r.Client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return client{c}, nil
-}
-
-// client adapts a workload client to the rollout runner.
-type client struct{ c *workload.Client }
-
-func (c client) Execute(ctx context.Context, at runner.At, sink observe.Sink, i int64) error {
-	return c.c.Execute(ctx, workload.Where(at), sink, i)
-}
-
-func (c client) Close() error { return c.c.Close() }
-
-func (p passer) Pass(ctx context.Context, at runner.At, sink observe.Sink) error {
-	return p.r.Pass(ctx, workload.Where(at), sink)
-}
-
-var _ runner.Prober = passer{}
-
-// Probe probes a state on the release's long-lived session and a new connection
-// (runner.Prober).
-func (p passer) Probe(ctx context.Context, at runner.At, sink observe.Sink) error {
-	return p.r.Probe(ctx, workload.Where(at), sink)
 }
 
 // Generated lists queries whose arguments were generated from server-reported types.
@@ -247,15 +202,6 @@ func (s *Session) Generated() []workload.Generated {
 		out = append(out, r.Generated()...)
 	}
 	return out
-}
-
-// RunnerStep converts a migration step to the runner's.
-func RunnerStep(m migration.Step) runner.Step {
-	st := runner.Step{Phase: m.Phase, Name: m.Name, NoTransaction: m.NoTransaction}
-	for _, x := range m.Statements {
-		st.Statements = append(st.Statements, runner.Statement{SQL: x.SQL, File: x.File, Line: x.Line})
-	}
-	return st
 }
 
 // Apply applies one step: baseline steps with no traffic, the others with both
@@ -292,7 +238,7 @@ func (s *Session) Config() Config { return s.cfg }
 func (s *Session) Check(ctx context.Context) error { return s.env(s.ro.Check(ctx)) }
 
 // Exec runs fixture statements now, outside any step.
-func (s *Session) Exec(ctx context.Context, stmts []runner.Statement) error {
+func (s *Session) Exec(ctx context.Context, stmts []migration.Statement) error {
 	s.DataChanged()
 	return s.ro.Exec(ctx, stmts)
 }

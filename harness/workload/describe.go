@@ -13,6 +13,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	_ "github.com/straddle-dev/straddle/harness/engine/driver" // error classifiers for engine.Classify
 	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // Generated records the arguments a runner made up for a query that has
@@ -66,7 +67,7 @@ var describers = map[engine.Family]describer{
 // argument types are fixed when it is built. When describing fails with a server
 // error (the query does not match the schema), it returns the event that records
 // that failure and describes again on the next pass.
-func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, where Where) (*Generated, *observe.Event, error) {
+func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, where traffic.Where) (*Generated, *observe.Event, error) {
 	r.mu.Lock()
 	g := r.gen[rq.q.Name]
 	r.mu.Unlock()

@@ -4,56 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/straddle-dev/straddle/harness/observe"
-	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
-
-// tagPrefix starts the comment Tag puts in front of a tagged query.
-const tagPrefix = "/* straddle:"
-
-// Tag is the comment a runner made WithTags puts in front of each query:
-// "/* straddle:old:GetUser */". Servers show it in their activity views
-// (pg_stat_activity.query, information_schema.PROCESSLIST.INFO), which is how a
-// lock monitor tells which release's query is waiting.
-func Tag(rel plan.Release, query string) string {
-	return tagPrefix + string(rel) + ":" + query + " */"
-}
-
-// ParseTag reads the release and query name from the Tag at the start of sql
-// (after leading white space); ok is false when sql carries none.
-func ParseTag(sql string) (rel plan.Release, query string, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimLeft(sql, " \t\r\n"), tagPrefix)
-	if !found {
-		return "", "", false
-	}
-	body, _, found := strings.Cut(rest, " */")
-	if !found {
-		return "", "", false
-	}
-	r, q, found := strings.Cut(body, ":")
-	if !found || r == "" || q == "" {
-		return "", "", false
-	}
-	return plan.Release(r), q, true
-}
-
-// StripTag returns sql without its leading Tag.
-func StripTag(sql string) string {
-	t := strings.TrimLeft(sql, " \t\r\n")
-	if !strings.HasPrefix(t, tagPrefix) {
-		return sql
-	}
-	if _, rest, ok := strings.Cut(t, " */"); ok {
-		return strings.TrimLeft(rest, " ")
-	}
-	return sql
-}
 
 // WithTags prefixes every query the runner sends with its Tag, so that a lock
 // monitor can tell which release's query waits and what it waits for. The
@@ -96,7 +54,7 @@ func (r *Runner) Executions() int { return len(r.execs) }
 // execution numbers, so that concurrent clients share the workload's queries.
 // Safe for concurrent use. Its errors are those of Pass: ctx cancellation and
 // lost connections.
-func (r *Runner) Execute(ctx context.Context, where Where, sink observe.Sink, i int64) error {
+func (r *Runner) Execute(ctx context.Context, where traffic.Where, sink observe.Sink, i int64) error {
 	return r.executeOn(ctx, nil, nil, where, sink, i)
 }
 
@@ -126,6 +84,25 @@ type watch struct {
 	quiet context.Context // ctx without its cancellation, for the driver
 	busy  atomic.Bool     // a statement may be running: set before ctx is checked
 	stop  func() bool
+}
+
+// The rollout runner drives a Runner directly: a pass, a probe, one execution
+// at a time, and a connection per load-mode client.
+var (
+	_ traffic.Workload  = (*Runner)(nil)
+	_ traffic.Prober    = (*Runner)(nil)
+	_ traffic.Executor  = (*Runner)(nil)
+	_ traffic.Connector = (*Runner)(nil)
+	_ traffic.Conn      = (*Client)(nil)
+)
+
+// Connect is Client as a traffic.Connector: a load-mode client's connection.
+func (r *Runner) Connect(ctx context.Context) (traffic.Conn, error) {
+	c, err := r.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Client returns a client holding a connection of the pool. Its error wraps
@@ -194,7 +171,7 @@ func (r *Runner) interrupter(ctx context.Context, c *sql.Conn, busy *atomic.Bool
 }
 
 // Execute is Runner.Execute on the client's connection.
-func (c *Client) Execute(ctx context.Context, where Where, sink observe.Sink, i int64) error {
+func (c *Client) Execute(ctx context.Context, where traffic.Where, sink observe.Sink, i int64) error {
 	w := c.w
 	if w == nil || ctx != w.ctx {
 		return c.r.executeOn(ctx, nil, c.c, where, sink, i)
@@ -228,7 +205,7 @@ func (c *Client) Close() error {
 // FreshConnections) when conn is nil.
 // quiet, when set, is ctx without its cancellation, for the driver: the caller
 // interrupts the statement itself (Client).
-func (r *Runner) executeOn(ctx, quiet context.Context, conn *sql.Conn, where Where, sink observe.Sink, i int64) error {
+func (r *Runner) executeOn(ctx, quiet context.Context, conn *sql.Conn, where traffic.Where, sink observe.Sink, i int64) error {
 	if len(r.execs) == 0 {
 		return nil
 	}
@@ -265,7 +242,7 @@ func (r *Runner) executeOn(ctx, quiet context.Context, conn *sql.Conn, where Whe
 // gives, or those generated for it (describing the query through conn, nil for a
 // connection of the pool, the first time). When describing fails on the server,
 // ev records that failure instead. err is ctx's, or a lost connection.
-func (r *Runner) argsOf(ctx context.Context, conn *sql.Conn, ref execRef, where Where) (set []Arg, ev *observe.Event, err error) {
+func (r *Runner) argsOf(ctx context.Context, conn *sql.Conn, ref execRef, where traffic.Where) (set []Arg, ev *observe.Event, err error) {
 	rq := &r.queries[ref.query]
 	switch {
 	case ref.set < 0:

@@ -9,6 +9,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // TestCancelInterruptsBlockedStatement: on MySQL/MariaDB statements run without a
@@ -45,7 +46,7 @@ func TestCancelInterruptsBlockedStatement(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = r.Execute(cctx, Where{Engine: "mariadb", Window: plan.After}, observe.NewRecorder(), 0)
+	err = r.Execute(cctx, traffic.Where{Engine: "mariadb", Window: plan.After}, observe.NewRecorder(), 0)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 		t.Fatalf("Execute = %v after %v, want the deadline soon after 300ms", err, time.Since(start))
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // Probe runs every query of the workload that applies to the runner's family, once
@@ -34,7 +35,7 @@ import (
 //
 // Probe is not safe for concurrent use with itself; Pass and Execute may run at
 // the same time. Its errors are those of Pass.
-func (r *Runner) Probe(ctx context.Context, where Where, sink observe.Sink) error {
+func (r *Runner) Probe(ctx context.Context, where traffic.Where, sink observe.Sink) error {
 	r.probeMu.Lock()
 	defer r.probeMu.Unlock()
 	long, err := r.longLived(ctx)
@@ -91,7 +92,7 @@ func (r *Runner) longLived(ctx context.Context) (*sql.Conn, error) {
 }
 
 // probeOn runs one probe's executions on c.
-func (r *Runner) probeOn(ctx context.Context, c *sql.Conn, sess observe.Session, rollback bool, where Where, sink observe.Sink) error {
+func (r *Runner) probeOn(ctx context.Context, c *sql.Conn, sess observe.Session, rollback bool, where traffic.Where, sink observe.Sink) error {
 	for _, ref := range r.execs {
 		rq := &r.queries[ref.query]
 		set, gev, err := r.argsOf(ctx, c, ref, where)
@@ -159,7 +160,7 @@ func templated(set []Arg) bool {
 // probeOne runs rq once with set on c, in a transaction rolled back after it when
 // rollback is set, and returns its event and, for a read that succeeded, its
 // result's shape. The error is for ctx cancellation and lost connections only.
-func (r *Runner) probeOne(ctx context.Context, c *sql.Conn, rq *runQuery, set []Arg, rollback bool, where Where) (observe.Event, *shape, error) {
+func (r *Runner) probeOne(ctx context.Context, c *sql.Conn, rq *runQuery, set []Arg, rollback bool, where traffic.Where) (observe.Event, *shape, error) {
 	n := r.counter.Next()
 	args := make([]any, len(rq.order))
 	for i, k := range rq.order {
@@ -344,7 +345,7 @@ func (c column) typeString() string {
 }
 
 // mark makes ev a probe's event, on session sess, at where.
-func mark(ev *observe.Event, sess observe.Session, where Where) {
+func mark(ev *observe.Event, sess observe.Session, where traffic.Where) {
 	ev.Probe, ev.Session = true, sess
 	if where.AfterStatement > 0 {
 		ev.AfterStatement, ev.StepStatements, ev.SQL = where.AfterStatement, where.StepStatements, where.StatementSQL
@@ -378,7 +379,7 @@ func (r *Runner) compile(ctx context.Context, c Querier) {
 			continue
 		}
 		if r.tag {
-			text = Tag(r.w.Release, q.Name) + " " + text
+			text = traffic.Tag(r.w.Release, q.Name) + " " + text
 		}
 		*rq = runQuery{q: &q, sql: text, order: order, reads: q.ReadsRows()}
 	}

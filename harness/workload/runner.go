@@ -19,6 +19,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // ErrConnLost is wrapped by the error Pass returns when the database went away (the
@@ -43,42 +44,6 @@ func (s *Sequence) Next() int64 { return s.n.Add(1) }
 // processSequence numbers executions of runners given no Counter: unique across
 // the process, hence across the run.
 var processSequence Sequence
-
-// Where says where a pass runs; the runner copies it into every event. It has the
-// fields of the rollout runner's At, so that one converts to the other.
-type Where struct {
-	Engine   string
-	Boundary plan.Boundary
-	Window   plan.Window
-	// Statement returns the 1-based statement of the step being applied (0 before
-	// the first); nil outside a step.
-	Statement func() int
-	// Stop is closed when the window ends: the pass finishes the execution in
-	// flight and returns. Nil runs the pass to the end.
-	Stop <-chan struct{}
-	// Observe runs each execution inside a transaction that is rolled back: the
-	// release is not required here (it would not run here in production), so
-	// what it writes must not reach later states. Errors and results are kept.
-	Observe bool
-	// AfterStatement is k when the pass probes the state after statement k of a
-	// step whose statements commit one by one; 0 otherwise. StepStatements is the
-	// step's number of statements and StatementSQL the text of statement k.
-	AfterStatement int
-	StepStatements int
-	StatementSQL   string
-}
-
-func (w Where) stopped() bool {
-	if w.Stop == nil {
-		return false
-	}
-	select {
-	case <-w.Stop:
-		return true
-	default:
-		return false
-	}
-}
 
 // Option configures a Runner.
 type Option func(*Runner)
@@ -146,7 +111,7 @@ func NewRunner(w *Workload, db *sql.DB, family engine.Family, opts ...Option) (*
 			return nil, plan.Errorf(q.File, q.Line, "%v", err)
 		}
 		if r.tag {
-			text = Tag(w.Release, q.Name) + " " + text
+			text = traffic.Tag(w.Release, q.Name) + " " + text
 		}
 		r.queries = append(r.queries, runQuery{q: q, sql: text, order: order, reads: q.ReadsRows()})
 	}
@@ -181,7 +146,7 @@ var (
 // cancelled (the execution it interrupted is not recorded), and an error wrapping
 // ErrConnLost when the database went away. It returns nil early once where.Stop is
 // closed.
-func (r *Runner) Pass(ctx context.Context, where Where, sink observe.Sink) error {
+func (r *Runner) Pass(ctx context.Context, where traffic.Where, sink observe.Sink) error {
 	var ex execer = r.db
 	var conn *sql.Conn
 	if r.w.FreshConnections {
@@ -196,7 +161,7 @@ func (r *Runner) Pass(ctx context.Context, where Where, sink observe.Sink) error
 		rq := &r.queries[i]
 		sets := rq.q.Args
 		if rq.q.NoArgs {
-			if where.stopped() {
+			if where.Stopped() {
 				return nil
 			}
 			g, ev, err := r.generated(ctx, conn, rq, where)
@@ -213,7 +178,7 @@ func (r *Runner) Pass(ctx context.Context, where Where, sink observe.Sink) error
 			sets = [][]Arg{nil}
 		}
 		for _, set := range sets {
-			if where.stopped() {
+			if where.Stopped() {
 				return nil
 			}
 			if err := ctx.Err(); err != nil {
@@ -243,7 +208,7 @@ type result struct {
 	hasFirst bool
 }
 
-func (r *Runner) event(rq *runQuery, where Where) observe.Event {
+func (r *Runner) event(rq *runQuery, where traffic.Where) observe.Event {
 	return observe.Event{
 		Kind: observe.KindQuery, Engine: where.Engine, Boundary: where.Boundary,
 		Window: where.Window, Release: r.w.Release, Query: rq.q.Name,
@@ -254,7 +219,7 @@ func (r *Runner) event(rq *runQuery, where Where) observe.Event {
 // cancellation and lost connections only. With quiet (ctx without its
 // cancellation) the statement runs on quiet and the caller interrupts it when
 // ctx ends.
-func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, set []Arg, where Where) (observe.Event, error) {
+func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, set []Arg, where traffic.Where) (observe.Event, error) {
 	n := r.counter.Next()
 	args := make([]any, len(rq.order))
 	for i, k := range rq.order {

@@ -16,6 +16,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
 // events is a Sink that keeps every event.
@@ -100,7 +101,7 @@ func newRunner(t *testing.T, w *Workload, db *sql.DB, f engine.Family, opts ...O
 	return r
 }
 
-var at = Where{Engine: "test", Boundary: plan.Boundary{Index: 1, Phase: plan.Expand, Step: "0002_x"}, Window: plan.After}
+var at = traffic.Where{Engine: "test", Boundary: plan.Boundary{Index: 1, Phase: plan.Expand, Step: "0002_x"}, Window: plan.After}
 
 func pass(t *testing.T, r *Runner, sink observe.Sink) {
 	t.Helper()
@@ -474,7 +475,7 @@ func TestPassStopAndStatement(t *testing.T) {
 	stop := make(chan struct{})
 	close(stop)
 	var sink events
-	if err := r.Pass(context.Background(), Where{Stop: stop}, &sink); err != nil || len(sink.list) != 0 {
+	if err := r.Pass(context.Background(), traffic.Where{Stop: stop}, &sink); err != nil || len(sink.list) != 0 {
 		t.Errorf("Pass after Stop = %v with %d events, want nil and none", err, len(sink.list))
 	}
 	w := at
