@@ -17,6 +17,7 @@ var rank = map[string]int{
 	"input":     1, // reads user files (regular only, bounded); beside engine
 	"engine":    1,
 	"observe":   2,
+	"sqltext":   2, // the one SQL lexer, for migrations and workloads alike
 	"migration": 3,
 	"fixture":   3, // generated rows for tables; beside migration, never imports it
 	"traffic":   3, // the contract between the runner and workloads; both import it
@@ -35,7 +36,7 @@ var rank = map[string]int{
 }
 
 // pure packages do no I/O: no database driver, no database/sql, no os/exec.
-var pure = []string{"plan", "schema", "observe", "traffic", "verdict", "report"}
+var pure = []string{"plan", "schema", "observe", "sqltext", "traffic", "verdict", "report"}
 
 var drivers = []string{"github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "database/sql", "os/exec", "github.com/testcontainers"}
 

@@ -8,6 +8,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
 // Statement is one SQL statement of a migration, ready to send to a server on its
@@ -19,42 +20,12 @@ type Statement struct {
 	Line int // 1-based line of File where the statement starts
 }
 
-// syntax is the lexical rules of a family that matter for finding where a
-// statement ends. The zero-family entry accepts what both families write, which
-// is what a migration directory shared by PostgreSQL and MySQL needs.
-type syntax struct {
-	// backslash: a backslash escapes the next character inside '...'. PostgreSQL
-	// does this only in E'...' strings, which is always honoured.
-	backslash bool
-	// backslashDouble: the same inside "..." (a string, not an identifier, in MySQL).
-	backslashDouble bool
-	// hash: '#' starts a comment anywhere (hashAnywhere), only as the first
-	// non-blank character of a line (hashLineStart), or never.
-	hash int
-	// dollar: PostgreSQL dollar quoting ($$ … $$, $tag$ … $tag$).
-	dollar bool
-	// nestedComments: /* /* */ */ nests (PostgreSQL), or ends at the first */.
-	nestedComments bool
-}
+// syntax is the lexical rules of a family that decide where a statement ends
+// (sqltext, straddle's one SQL lexer). sqltext.Both accepts what both families
+// write, which is what a migration directory shared by PostgreSQL and MySQL needs.
+type syntax = sqltext.Rules
 
-const (
-	hashNever = iota
-	hashLineStart
-	hashAnywhere
-)
-
-var syntaxes = map[engine.Family]syntax{
-	"":              {backslash: true, hash: hashLineStart, dollar: true},
-	engine.Postgres: {dollar: true, nestedComments: true},
-	engine.MySQL:    {backslash: true, backslashDouble: true, hash: hashAnywhere},
-}
-
-func syntaxOf(f engine.Family) syntax {
-	if s, ok := syntaxes[f]; ok {
-		return s
-	}
-	return syntaxes[""]
-}
+func syntaxOf(f engine.Family) syntax { return sqltext.For(f) }
 
 // Split splits the SQL text src of file into statements, with rules that suit both
 // families (see [SplitFor]).
@@ -183,8 +154,8 @@ func split(syn syntax, file, src string, base int) (out []Statement, noTx bool, 
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			i++
 			continue
-		case c == '-' && strings.HasPrefix(src[i:], "--"), c == '#' && l.hashComment(i):
-			i = lineEnd(src, i)
+		case c == '-' && strings.HasPrefix(src[i:], "--"), c == '#' && l.syn.HashComment(src, i):
+			i = sqltext.LineEnd(src, i)
 			continue
 		case c == '/' && strings.HasPrefix(src[i:], "/*"):
 			end, err := l.blockComment(i)
@@ -218,28 +189,28 @@ func split(syn syntax, file, src string, base int) (out []Statement, noTx bool, 
 		}
 		switch {
 		case c == '\'':
-			end, err := l.quoted(i, '\'', syn.backslash || l.escapeString(i), "string literal")
+			end, err := l.quoted(i, syn.Backslash || sqltext.EscapeString(src, i), "string literal")
 			if err != nil {
 				return nil, false, err
 			}
 			i = end
 		case c == '"':
 			what := "quoted identifier"
-			if syn.backslashDouble {
+			if syn.DoubleIsString {
 				what = "double-quoted string"
 			}
-			end, err := l.quoted(i, '"', syn.backslashDouble, what)
+			end, err := l.quoted(i, syn.DoubleIsString && syn.Backslash, what)
 			if err != nil {
 				return nil, false, err
 			}
 			i = end
 		case c == '`':
-			end, err := l.quoted(i, '`', false, "quoted identifier")
+			end, err := l.quoted(i, false, "quoted identifier")
 			if err != nil {
 				return nil, false, err
 			}
 			i = end
-		case c == '$' && syn.dollar && !(i > 0 && isIdent(src[i-1])):
+		case c == '$' && syn.Dollar && !(i > 0 && sqltext.IsIdentPart(src[i-1])):
 			end, ok, err := l.dollarQuoted(i)
 			if err != nil {
 				return nil, false, err
@@ -260,9 +231,9 @@ func split(syn syntax, file, src string, base int) (out []Statement, noTx bool, 
 				st.parens--
 			}
 			i++
-		case isIdentStart(c):
+		case sqltext.IsIdentStart(c):
 			i = l.word(&st, i, l.identEnd(i))
-		case isDigit(c):
+		case sqltext.IsDigit(c):
 			i = l.identEnd(i)
 		default:
 			i++
@@ -351,7 +322,7 @@ func (l *lexer) word(st *stmt, start, end int) int {
 // identEnd returns the end of the word or number at i. A custom delimiter ends it
 // too, as in "END$$" after DELIMITER $$.
 func (l *lexer) identEnd(i int) int {
-	for i < len(l.src) && isIdent(l.src[i]) && (l.delim == ";" || !strings.HasPrefix(l.src[i:], l.delim)) {
+	for i < len(l.src) && sqltext.IsIdentPart(l.src[i]) && (l.delim == ";" || !strings.HasPrefix(l.src[i:], l.delim)) {
 		i++
 	}
 	return i
@@ -362,7 +333,7 @@ func (l *lexer) peekWord(i int) (string, int) {
 	for i < len(l.src) && (l.src[i] == ' ' || l.src[i] == '\t' || l.src[i] == '\n' || l.src[i] == '\r') {
 		i++
 	}
-	if i >= len(l.src) || !isIdentStart(l.src[i]) {
+	if i >= len(l.src) || !sqltext.IsIdentStart(l.src[i]) {
 		return "", i
 	}
 	end := l.identEnd(i)
@@ -377,7 +348,7 @@ func (l *lexer) delimiterCommand(i int) (delim string, end int, ok bool, err err
 		(src[i+len(cmd)] != ' ' && src[i+len(cmd)] != '\t') {
 		return "", 0, false, nil
 	}
-	end = lineEnd(src, i)
+	end = sqltext.LineEnd(src, i)
 	d := strings.TrimSpace(src[i+len(cmd) : end])
 	if d == "" {
 		return "", 0, false, l.errorf(i, "DELIMITER needs a delimiter, e.g. DELIMITER //")
@@ -385,110 +356,35 @@ func (l *lexer) delimiterCommand(i int) (delim string, end int, ok bool, err err
 	return d, end, true, nil
 }
 
-// hashComment reports whether '#' at i starts a comment.
-func (l *lexer) hashComment(i int) bool {
-	switch l.syn.hash {
-	case hashAnywhere:
-		return true
-	case hashLineStart:
-		// "# " at the start of a line: a PostgreSQL operator such as #>> that
-		// starts a continuation line is not a comment.
-		if n := i + 1; n < len(l.src) && !strings.ContainsRune(" \t\r\n#", rune(l.src[n])) {
-			return false
-		}
-		for j := i - 1; j >= 0 && l.src[j] != '\n'; j-- {
-			if l.src[j] != ' ' && l.src[j] != '\t' {
-				return false
-			}
-		}
-		return true
+// quoted returns the offset after the quoted text opened by the quote at i. A
+// doubled quote stands for itself; with esc, so does a backslash-escaped character.
+func (l *lexer) quoted(i int, esc bool, what string) (int, error) {
+	end, ok := sqltext.QuotedEnd(l.src, i, esc)
+	if !ok {
+		return 0, l.errorf(i, "unterminated %s: missing closing %c", what, l.src[i])
 	}
-	return false
-}
-
-// escapeString reports whether the quote at i opens a PostgreSQL E'...' string.
-func (l *lexer) escapeString(i int) bool {
-	return i > 0 && (l.src[i-1] == 'E' || l.src[i-1] == 'e') && !(i > 1 && isIdent(l.src[i-2]))
-}
-
-// quoted returns the offset after the quoted text opened by q at i. A doubled
-// quote stands for itself; with esc, so does a backslash-escaped character.
-func (l *lexer) quoted(i int, q byte, esc bool, what string) (int, error) {
-	src := l.src
-	for j := i + 1; j < len(src); j++ {
-		switch src[j] {
-		case '\\':
-			if esc {
-				j++
-			}
-		case q:
-			if j+1 < len(src) && src[j+1] == q {
-				j++
-				continue
-			}
-			return j + 1, nil
-		}
-	}
-	return 0, l.errorf(i, "unterminated %s: missing closing %c", what, q)
+	return end, nil
 }
 
 // blockComment returns the offset after the /* … */ comment at i.
 func (l *lexer) blockComment(i int) (int, error) {
-	src := l.src
-	depth := 0
-	for j := i; j < len(src)-1; j++ {
-		switch {
-		case src[j] == '/' && src[j+1] == '*':
-			if depth == 0 || l.syn.nestedComments {
-				depth++
-			}
-			j++
-		case src[j] == '*' && src[j+1] == '/':
-			depth--
-			j++
-			if depth == 0 {
-				return j + 1, nil
-			}
-		}
+	end, ok := l.syn.BlockCommentEnd(l.src, i)
+	if !ok {
+		return 0, l.errorf(i, "unterminated block comment: missing closing */")
 	}
-	return 0, l.errorf(i, "unterminated block comment: missing closing */")
+	return end, nil
 }
 
 // dollarQuoted returns the offset after the dollar-quoted text at i, or ok=false
 // when the '$' there opens none (a parameter $1, a '$' in an operator).
 func (l *lexer) dollarQuoted(i int) (end int, ok bool, err error) {
-	src := l.src
-	j := i + 1
-	if j < len(src) && src[j] != '$' {
-		if !isIdentStart(src[j]) {
-			return 0, false, nil
-		}
-		for j < len(src) && isIdent(src[j]) && src[j] != '$' {
-			j++
-		}
-	}
-	if j >= len(src) || src[j] != '$' {
+	tag := sqltext.DollarTag(l.src, i)
+	if tag == "" {
 		return 0, false, nil
 	}
-	tag := src[i : j+1]
-	k := strings.Index(src[j+1:], tag)
-	if k < 0 {
+	end, ok = sqltext.DollarQuotedEnd(l.src, i, tag)
+	if !ok {
 		return 0, false, l.errorf(i, "unterminated dollar-quoted string: missing closing %s", tag)
 	}
-	return j + 1 + k + len(tag), true, nil
+	return end, true, nil
 }
-
-func lineEnd(s string, i int) int {
-	if k := strings.IndexByte(s[i:], '\n'); k >= 0 {
-		return i + k
-	}
-	return len(s)
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-func isIdentStart(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c >= 0x80
-}
-
-func isIdent(c byte) bool { return isIdentStart(c) || isDigit(c) || c == '$' }

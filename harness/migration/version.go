@@ -3,6 +3,8 @@ package migration
 import (
 	"regexp"
 	"strings"
+
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
 var reNumericVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
@@ -67,12 +69,12 @@ func compareDigits(x, y string) int {
 func compareNatural(a, b string) int {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		if isDigit(a[i]) && isDigit(b[j]) {
+		if sqltext.IsDigit(a[i]) && sqltext.IsDigit(b[j]) {
 			ei, ej := i, j
-			for ei < len(a) && isDigit(a[ei]) {
+			for ei < len(a) && sqltext.IsDigit(a[ei]) {
 				ei++
 			}
-			for ej < len(b) && isDigit(b[ej]) {
+			for ej < len(b) && sqltext.IsDigit(b[ej]) {
 				ej++
 			}
 			if c := compareDigits(a[i:ei], b[j:ej]); c != 0 {

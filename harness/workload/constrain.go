@@ -180,46 +180,46 @@ func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
 			}
 			// Skip what postgres wraps a column in: ")", "::type".
 			j := i + 1
-			for j < len(toks) && (toks[j].text == ")" || toks[j].text == "::") {
-				if toks[j].text == "::" {
+			for j < len(toks) && (toks[j].Text == ")" || toks[j].Text == "::") {
+				if toks[j].Text == "::" {
 					j++
 				}
 				j++
 			}
 			w := func(k int) string {
-				if k < len(toks) && toks[k].kind == tokWord {
-					return strings.ToUpper(toks[k].text)
+				if k < len(toks) && toks[k].Kind == tokWord {
+					return strings.ToUpper(toks[k].Text)
 				}
 				return ""
 			}
 			switch {
-			case w(j) == "IN" || j+1 < len(toks) && toks[j].text == "=" && w(j+1) == "ANY":
+			case w(j) == "IN" || j+1 < len(toks) && toks[j].Text == "=" && w(j+1) == "ANY":
 				for k := j + 1; k < len(toks) && k < j+12; k++ {
-					if toks[k].kind == tokString {
-						return str(unquoteLiteral(toks[k].text)), true
+					if toks[k].Kind == tokString {
+						return str(unquoteLiteral(toks[k].Text)), true
 					}
-					if toks[k].kind == tokNumber {
-						return str(toks[k].text), true
+					if toks[k].Kind == tokNumber {
+						return str(toks[k].Text), true
 					}
 				}
 			case w(j) == "IS" && w(j+1) == "NULL":
 				k := j + 2
-				for k < len(toks) && toks[k].text == ")" {
+				for k < len(toks) && toks[k].Text == ")" {
 					k++
 				}
 				if w(k) == "OR" {
 					nullable = true
 				}
-			case w(j) == "BETWEEN" && j+1 < len(toks) && toks[j+1].kind == tokNumber:
-				if v, err := strconv.ParseFloat(toks[j+1].text, 64); err == nil {
+			case w(j) == "BETWEEN" && j+1 < len(toks) && toks[j+1].Kind == tokNumber:
+				if v, err := strconv.ParseFloat(toks[j+1].Text, 64); err == nil {
 					lower, lowerOpen = &v, false
 				}
-			case j+1 < len(toks) && toks[j].kind == tokPunct && toks[j+1].kind == tokNumber:
-				v, err := strconv.ParseFloat(toks[j+1].text, 64)
+			case j+1 < len(toks) && toks[j].Kind == tokPunct && toks[j+1].Kind == tokNumber:
+				v, err := strconv.ParseFloat(toks[j+1].Text, 64)
 				if err != nil {
 					continue
 				}
-				switch toks[j].text {
+				switch toks[j].Text {
 				case ">=":
 					lower, lowerOpen = &v, false
 				case ">":
@@ -253,11 +253,11 @@ func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
 
 // isColumn reports whether t names column col.
 func isColumn(t token, col string) bool {
-	switch t.kind {
+	switch t.Kind {
 	case tokWord:
-		return strings.EqualFold(t.text, col)
+		return strings.EqualFold(t.Text, col)
 	case tokQuoted:
-		return strings.EqualFold(unquoteIdent(t.text), col)
+		return strings.EqualFold(unquoteIdent(t.Text), col)
 	}
 	return false
 }

@@ -247,7 +247,7 @@ WHERE table_schema = ANY(current_schemas(false)) AND column_name = $1 AND data_t
 func describeMySQL(ctx context.Context, c *sql.Conn, q *Query, _ string) (*Generated, error) {
 	toks, lerr := lex(q.SQL, engine.MySQL)
 	if lerr != nil {
-		return nil, fmt.Errorf("describe %s: %s", q.Name, lerr.msg)
+		return nil, fmt.Errorf("describe %s: %s", q.Name, lerr.Msg)
 	}
 	cols, tables := paramColumns(toks)
 	g := &Generated{Query: q.Name, From: TypesFromColumns}
@@ -340,23 +340,23 @@ func paramColumns(toks []token) (map[int]string, []string) {
 		if i < 0 || i >= len(toks) {
 			return ""
 		}
-		switch t := toks[i]; t.kind {
+		switch t := toks[i]; t.Kind {
 		case tokWord:
-			return t.text
+			return t.Text
 		case tokQuoted:
-			return t.text[1 : len(t.text)-1]
+			return t.Text[1 : len(t.Text)-1]
 		}
 		return ""
 	}
 	upper := func(i int) string {
-		if i < 0 || i >= len(toks) || toks[i].kind != tokWord {
+		if i < 0 || i >= len(toks) || toks[i].Kind != tokWord {
 			return ""
 		}
-		return strings.ToUpper(toks[i].text)
+		return strings.ToUpper(toks[i].Text)
 	}
 	// column is the last name of a dotted chain starting at i (a.b.col).
 	column := func(i int) string {
-		for word(i) != "" && i+2 < len(toks) && toks[i+1].text == "." {
+		for word(i) != "" && i+2 < len(toks) && toks[i+1].Text == "." {
 			i += 2
 		}
 		return word(i)
@@ -365,9 +365,9 @@ func paramColumns(toks []token) (map[int]string, []string) {
 		if i < 0 || i >= len(toks) {
 			return false
 		}
-		switch toks[i].text {
+		switch toks[i].Text {
 		case "=", "<>", "!=", "<", ">", "<=", ">=":
-			return toks[i].kind == tokPunct
+			return toks[i].Kind == tokPunct
 		}
 		return upper(i) == "LIKE"
 	}
@@ -378,31 +378,31 @@ func paramColumns(toks []token) (map[int]string, []string) {
 				break // ON DUPLICATE KEY UPDATE
 			}
 			j := i + 1
-			for word(j) != "" && j+1 < len(toks) && toks[j+1].text == "." {
+			for word(j) != "" && j+1 < len(toks) && toks[j+1].Text == "." {
 				j += 2 // schema.table
 			}
 			if w := word(j); w != "" {
 				tables = append(tables, w)
 			}
 		}
-		if t.kind != tokParam {
+		if t.Kind != tokParam {
 			continue
 		}
 		switch {
 		case isCmp(i-1) && word(i-2) != "":
-			cols[t.param] = word(i - 2)
+			cols[t.Param] = word(i - 2)
 		case isCmp(i+1) && column(i+2) != "":
-			cols[t.param] = column(i + 2)
-		case upper(i-1) == "LIMIT" || upper(i-1) == "OFFSET" || toks[max(i-1, 0)].text == "," && upper(i-3) == "LIMIT":
-			cols[t.param] = limitParam
+			cols[t.Param] = column(i + 2)
+		case upper(i-1) == "LIMIT" || upper(i-1) == "OFFSET" || toks[max(i-1, 0)].Text == "," && upper(i-3) == "LIMIT":
+			cols[t.Param] = limitParam
 		default:
 			// col IN ($1, $2, …)
 			j := i - 1
-			for j >= 0 && (toks[j].kind == tokParam || toks[j].text == ",") {
+			for j >= 0 && (toks[j].Kind == tokParam || toks[j].Text == ",") {
 				j--
 			}
-			if j >= 2 && toks[j].text == "(" && upper(j-1) == "IN" && word(j-2) != "" {
-				cols[t.param] = word(j - 2)
+			if j >= 2 && toks[j].Text == "(" && upper(j-1) == "IN" && word(j-2) != "" {
+				cols[t.Param] = word(j - 2)
 			}
 		}
 	}
@@ -417,14 +417,14 @@ func insertColumns(toks []token, cols map[int]string, word func(int) string, upp
 	for i < len(toks) && upper(i) != "INSERT" {
 		i++
 	}
-	for i < len(toks) && toks[i].text != "(" {
+	for i < len(toks) && toks[i].Text != "(" {
 		if upper(i) == "VALUES" || upper(i) == "SELECT" {
 			return // no column list
 		}
 		i++
 	}
 	var names []string
-	for i++; i < len(toks) && toks[i].text != ")"; i++ {
+	for i++; i < len(toks) && toks[i].Text != ")"; i++ {
 		if w := word(i); w != "" {
 			names = append(names, w)
 		}
@@ -436,7 +436,7 @@ func insertColumns(toks []token, cols map[int]string, word func(int) string, upp
 	// placeholder takes the column at its position.
 	depth, item, start := 0, 0, 0
 	for i++; i < len(toks); i++ {
-		switch toks[i].text {
+		switch toks[i].Text {
 		case "(":
 			depth++
 			if depth == 1 {
@@ -445,16 +445,16 @@ func insertColumns(toks []token, cols map[int]string, word func(int) string, upp
 			continue
 		case ")", ",":
 			if depth == 1 {
-				if i == start+1 && toks[start].kind == tokParam && item < len(names) {
-					cols[toks[start].param] = names[item]
+				if i == start+1 && toks[start].Kind == tokParam && item < len(names) {
+					cols[toks[start].Param] = names[item]
 				}
 				item, start = item+1, i+1
 			}
-			if toks[i].text == ")" {
+			if toks[i].Text == ")" {
 				depth--
 			}
 		}
-		if depth == 0 && toks[i].kind == tokWord {
+		if depth == 0 && toks[i].Kind == tokWord {
 			return // ON DUPLICATE KEY …, RETURNING …
 		}
 	}

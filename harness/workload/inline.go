@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
 // Literal renders a as a SQL literal of family f for the execution numbered n
@@ -16,7 +17,7 @@ func (a Arg) Literal(f engine.Family, n int64) string {
 		return "NULL"
 	case ArgString:
 		s = strings.ReplaceAll(s, "'", "''")
-		if rulesOf[f].backslashEscapes {
+		if sqltext.For(f).Backslash {
 			s = strings.ReplaceAll(s, `\`, `\\`)
 		}
 		return "'" + s + "'"
@@ -37,15 +38,15 @@ func Inline(sql string, f engine.Family, args []Arg, n int64) (string, error) {
 	var b strings.Builder
 	last := 0
 	for _, t := range toks {
-		if t.kind != tokParam {
+		if t.Kind != tokParam {
 			continue
 		}
-		if t.param < 1 || t.param > len(args) {
-			return "", fmt.Errorf("placeholder %s has no argument (%d given)", t.text, len(args))
+		if t.Param < 1 || t.Param > len(args) {
+			return "", fmt.Errorf("placeholder %s has no argument (%d given)", t.Text, len(args))
 		}
-		b.WriteString(sql[last:t.pos])
-		b.WriteString(args[t.param-1].Literal(f, n))
-		last = t.end
+		b.WriteString(sql[last:t.Pos])
+		b.WriteString(args[t.Param-1].Literal(f, n))
+		last = t.End
 	}
 	b.WriteString(sql[last:])
 	return b.String(), nil

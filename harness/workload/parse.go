@@ -9,6 +9,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/input"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
 // ParseFile reads and parses the query file at path.
@@ -235,14 +236,14 @@ func (p *parser) checkEnd(n int) error {
 		return nil // an open string or comment: the statement goes on
 	}
 	for i, t := range toks {
-		if t.kind != tokPunct || t.text != ";" {
+		if t.Kind != tokPunct || t.Text != ";" {
 			continue
 		}
 		if i != len(toks)-1 {
-			line := p.bodyLine + strings.Count(body[:t.pos], "\n")
+			line := p.bodyLine + strings.Count(body[:t.Pos], "\n")
 			return p.errorf(line, "query %s: more than one statement; end the statement with ; at the end of its line and start the next with -- name: NAME", p.q.Name)
 		}
-		p.q.SQL = strings.TrimSpace(body[:t.pos])
+		p.q.SQL = strings.TrimSpace(body[:t.Pos])
 		p.ended = true
 	}
 	return nil
@@ -303,22 +304,22 @@ func (p *parser) checkParams(q *Query) error {
 	for _, f := range families {
 		toks, lerr := lex(q.SQL, f)
 		if lerr != nil {
-			line := p.bodyLine + strings.Count(q.SQL[:min(lerr.pos, len(q.SQL))], "\n")
+			line := p.bodyLine + strings.Count(q.SQL[:min(lerr.Pos, len(q.SQL))], "\n")
 			hint := ""
 			if _, other := lex(q.SQL, familyOrPostgres(q.Family)); other == nil {
 				hint = fmt.Sprintf(" on %s; fix the quoting or restrict the query with -- engine:", f)
 			}
-			return p.errorf(line, "query %s: %s%s", q.Name, lerr.msg, hint)
+			return p.errorf(line, "query %s: %s%s", q.Name, lerr.Msg, hint)
 		}
 		used := map[int]bool{}
 		m := 0
 		for _, t := range toks {
-			if t.kind == tokParam {
-				if t.param == 0 {
+			if t.Kind == tokParam {
+				if t.Param == 0 {
 					return p.errorf(q.Line, "query %s: placeholder $0; placeholders start at $1", q.Name)
 				}
-				used[t.param] = true
-				m = max(m, t.param)
+				used[t.Param] = true
+				m = max(m, t.Param)
 			}
 		}
 		for i := 1; i <= m; i++ {
@@ -471,7 +472,7 @@ func parseExpect(s string, e *Expect) error {
 		switch key {
 		case "rows":
 			end := 0
-			for end < len(rest) && isDigit(rest[end]) {
+			for end < len(rest) && sqltext.IsDigit(rest[end]) {
 				end++
 			}
 			v, err := strconv.ParseInt(rest[:end], 10, 64)
@@ -548,7 +549,7 @@ func (p *parser) rewriteParams(q *Query) error {
 		qmarks = true
 		if toks, lerr := lex(q.SQL, f); lerr == nil {
 			for _, t := range toks {
-				if t.kind == tokParam {
+				if t.Kind == tokParam {
 					qmarks = false // ? next to $N is postgres's jsonb operator
 					break
 				}
@@ -557,8 +558,8 @@ func (p *parser) rewriteParams(q *Query) error {
 	}
 	rw, lerr := rewriteParams(q.SQL, f, qmarks)
 	if lerr != nil {
-		line := p.bodyLine + strings.Count(q.SQL[:min(lerr.pos, len(q.SQL))], "\n")
-		return p.errorf(line, "query %s: %s", q.Name, lerr.msg)
+		line := p.bodyLine + strings.Count(q.SQL[:min(lerr.Pos, len(q.SQL))], "\n")
+		return p.errorf(line, "query %s: %s", q.Name, lerr.Msg)
 	}
 	q.SQL = rw.sql
 	if err := p.checkParams(q); err != nil {

@@ -103,10 +103,10 @@ func (q *Query) ReadsRows() bool {
 	}
 	toks, _ := lex(q.SQL, familyOrPostgres(q.Family))
 	for i, t := range toks {
-		if t.kind != tokWord {
+		if t.Kind != tokWord {
 			continue
 		}
-		w := strings.ToUpper(t.text)
+		w := strings.ToUpper(t.Text)
 		if i == 0 {
 			switch w {
 			case "SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN":
@@ -128,7 +128,7 @@ func (q *Query) ReadsRows() bool {
 func (q *Query) For(f engine.Family) (sql string, order []int, err error) {
 	toks, lerr := lex(q.SQL, f)
 	if lerr != nil {
-		return "", nil, fmt.Errorf("query %s: %s", q.Name, lerr.msg)
+		return "", nil, fmt.Errorf("query %s: %s", q.Name, lerr.Msg)
 	}
 	d := engine.DialectOf(f)
 	if d.Placeholder(1) == "$1" {
@@ -141,13 +141,13 @@ func (q *Query) For(f engine.Family) (sql string, order []int, err error) {
 	var b strings.Builder
 	last := 0
 	for _, t := range toks {
-		if t.kind != tokParam {
+		if t.Kind != tokParam {
 			continue
 		}
-		b.WriteString(q.SQL[last:t.pos])
+		b.WriteString(q.SQL[last:t.Pos])
 		b.WriteString(d.Placeholder(len(order) + 1))
-		order = append(order, t.param-1)
-		last = t.end
+		order = append(order, t.Param-1)
+		last = t.End
 	}
 	b.WriteString(q.SQL[last:])
 	return b.String(), order, nil

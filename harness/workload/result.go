@@ -203,15 +203,15 @@ func (q *Query) Tables() (reads, writes []string) {
 		var s string
 		for i < len(toks) {
 			t := toks[i]
-			switch t.kind {
+			switch t.Kind {
 			case tokWord:
-				s = strings.ToLower(t.text)
+				s = strings.ToLower(t.Text)
 			case tokQuoted:
-				s = strings.ToLower(strings.Trim(t.text, "\"`"))
+				s = strings.ToLower(strings.Trim(t.Text, "\"`"))
 			default:
 				return s, i
 			}
-			if i+1 < len(toks) && toks[i+1].text == "." {
+			if i+1 < len(toks) && toks[i+1].Text == "." {
 				i += 2
 				continue
 			}
@@ -220,8 +220,8 @@ func (q *Query) Tables() (reads, writes []string) {
 		return s, i
 	}
 	word := func(i int) string {
-		if i >= 0 && i < len(toks) && toks[i].kind == tokWord {
-			return strings.ToUpper(toks[i].text)
+		if i >= 0 && i < len(toks) && toks[i].Kind == tokWord {
+			return strings.ToUpper(toks[i].Text)
 		}
 		return ""
 	}
@@ -244,7 +244,7 @@ func (q *Query) Tables() (reads, writes []string) {
 				add(&writes, s)
 				continue
 			}
-			if i+1 < len(toks) && toks[i+1].kind != tokPunct {
+			if i+1 < len(toks) && toks[i+1].Kind != tokPunct {
 				s, _ := name(i + 1)
 				if s != "" && s != "lateral" && s != "only" {
 					add(&reads, s)

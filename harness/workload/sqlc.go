@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
 // sqlc's parameter forms, as sqlc (internal/sql/rewrite, internal/sql/named)
@@ -58,7 +59,7 @@ type sqlcRewrite struct {
 // rewriteParams rewrites the sqlc parameters of sql, lexed with the rules of f.
 // qmarks says whether ? is a positional parameter (mysql) rather than an operator
 // (postgres's jsonb ?, ?| and ?&). The error's pos is a byte offset into sql.
-func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *lexError) {
+func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *sqltext.Error) {
 	toks, lerr := lex(sql, f)
 	if lerr != nil {
 		return sqlcRewrite{}, lerr
@@ -87,7 +88,7 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *lexE
 	}
 	if positional != nil && named != nil {
 		at := max(positional.pos, named.pos)
-		return sqlcRewrite{}, &lexError{at, "query mixes positional parameters ($1 or ?) and named parameters (sqlc.arg or @arg), as sqlc refuses too; use one kind"}
+		return sqlcRewrite{}, &sqltext.Error{Pos: at, Msg: "query mixes positional parameters ($1 or ?) and named parameters (sqlc.arg or @arg), as sqlc refuses too; use one kind"}
 	}
 	byName := map[string]int{}
 	next := 0
@@ -149,7 +150,7 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *lexE
 		if u.form == formEmbed {
 			b.WriteString(u.name + ".*")
 		} else {
-			if u.pos > 0 && isIdentPart(sql[u.pos-1]) {
+			if u.pos > 0 && sqltext.IsIdentPart(sql[u.pos-1]) {
 				b.WriteByte(' ') // "x=?" is fine, but "x?" must not become the name "x$1"
 			}
 			b.WriteString("$" + strconv.Itoa(u.num))
@@ -166,33 +167,33 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *lexE
 const atOperators = "<@~"
 
 // findParams lists the parameter occurrences among toks, in order.
-func findParams(sql string, toks []token, qmarks bool) ([]paramUse, *lexError) {
+func findParams(sql string, toks []token, qmarks bool) ([]paramUse, *sqltext.Error) {
 	var uses []paramUse
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		switch {
-		case t.kind == tokParam:
-			uses = append(uses, paramUse{form: formDollar, pos: t.pos, end: t.end, num: t.param, tok: i})
-		case t.kind == tokPunct && t.text == "?" && qmarks:
-			if t.end < len(sql) && (sql[t.end] == '|' || sql[t.end] == '&') {
+		case t.Kind == tokParam:
+			uses = append(uses, paramUse{form: formDollar, pos: t.Pos, end: t.End, num: t.Param, tok: i})
+		case t.Kind == tokPunct && t.Text == "?" && qmarks:
+			if t.End < len(sql) && (sql[t.End] == '|' || sql[t.End] == '&') {
 				continue // postgres jsonb ?| and ?&
 			}
-			u := paramUse{form: formQMark, pos: t.pos, end: t.end, tok: i}
+			u := paramUse{form: formQMark, pos: t.Pos, end: t.End, tok: i}
 			// sqlc's generated mysql code writes a slice as /*SLICE:name*/? and
 			// expands it at run time.
-			u.name, u.slice = sliceMarker(sql[:t.pos])
+			u.name, u.slice = sliceMarker(sql[:t.Pos])
 			uses = append(uses, u)
-		case t.kind == tokPunct && t.text == "@":
-			if i+1 >= len(toks) || toks[i+1].kind != tokWord || toks[i+1].pos != t.end {
+		case t.Kind == tokPunct && t.Text == "@":
+			if i+1 >= len(toks) || toks[i+1].Kind != tokWord || toks[i+1].Pos != t.End {
 				continue // @ alone is an operator (postgres's absolute value)
 			}
-			if t.pos > 0 && strings.IndexByte(atOperators, sql[t.pos-1]) >= 0 {
+			if t.Pos > 0 && strings.IndexByte(atOperators, sql[t.Pos-1]) >= 0 {
 				continue // <@, @@ (mysql system variables, text search)
 			}
 			next := toks[i+1]
-			uses = append(uses, paramUse{form: formAt, pos: t.pos, end: next.end, name: next.text, tok: i})
+			uses = append(uses, paramUse{form: formAt, pos: t.Pos, end: next.End, name: next.Text, tok: i})
 			i++
-		case t.kind == tokWord && strings.EqualFold(t.text, "sqlc") && i+2 < len(toks) && toks[i+1].text == "." && toks[i+2].kind == tokWord:
+		case t.Kind == tokWord && strings.EqualFold(t.Text, "sqlc") && i+2 < len(toks) && toks[i+1].Text == "." && toks[i+2].Kind == tokWord:
 			u, n, err := sqlcCall(toks[i:])
 			if err != nil {
 				return nil, err
@@ -207,8 +208,8 @@ func findParams(sql string, toks []token, qmarks bool) ([]paramUse, *lexError) {
 
 // sqlcCall reads a sqlc.FUNC(name) call at the start of toks and returns it and
 // the number of tokens it spans.
-func sqlcCall(toks []token) (paramUse, int, *lexError) {
-	fn := strings.ToLower(toks[2].text)
+func sqlcCall(toks []token) (paramUse, int, *sqltext.Error) {
+	fn := strings.ToLower(toks[2].Text)
 	var form paramForm
 	switch fn {
 	case "arg", "narg":
@@ -218,28 +219,28 @@ func sqlcCall(toks []token) (paramUse, int, *lexError) {
 	case "embed":
 		form = formEmbed
 	default:
-		return paramUse{}, 0, &lexError{toks[0].pos, fmt.Sprintf("sqlc.%s is not a sqlc macro; want sqlc.arg, sqlc.narg, sqlc.slice or sqlc.embed", toks[2].text)}
+		return paramUse{}, 0, &sqltext.Error{Pos: toks[0].Pos, Msg: fmt.Sprintf("sqlc.%s is not a sqlc macro; want sqlc.arg, sqlc.narg, sqlc.slice or sqlc.embed", toks[2].Text)}
 	}
-	if len(toks) < 6 || toks[3].text != "(" || toks[5].text != ")" {
-		return paramUse{}, 0, &lexError{toks[0].pos, fmt.Sprintf("sqlc.%s takes one name: sqlc.%s(name)", fn, fn)}
+	if len(toks) < 6 || toks[3].Text != "(" || toks[5].Text != ")" {
+		return paramUse{}, 0, &sqltext.Error{Pos: toks[0].Pos, Msg: fmt.Sprintf("sqlc.%s takes one name: sqlc.%s(name)", fn, fn)}
 	}
 	arg := toks[4]
 	var name string
-	switch arg.kind {
+	switch arg.Kind {
 	case tokWord:
-		name = arg.text
+		name = arg.Text
 	case tokString, tokQuoted:
-		if len(arg.text) < 2 || arg.text[0] == 'E' || arg.text[0] == 'e' || arg.text[0] == '$' {
-			return paramUse{}, 0, &lexError{arg.pos, fmt.Sprintf("sqlc.%s takes a plain name or 'name'", fn)}
+		if len(arg.Text) < 2 || arg.Text[0] == 'E' || arg.Text[0] == 'e' || arg.Text[0] == '$' {
+			return paramUse{}, 0, &sqltext.Error{Pos: arg.Pos, Msg: fmt.Sprintf("sqlc.%s takes a plain name or 'name'", fn)}
 		}
-		name = arg.text[1 : len(arg.text)-1]
+		name = arg.Text[1 : len(arg.Text)-1]
 	default:
-		return paramUse{}, 0, &lexError{arg.pos, fmt.Sprintf("sqlc.%s takes a plain name or 'name'", fn)}
+		return paramUse{}, 0, &sqltext.Error{Pos: arg.Pos, Msg: fmt.Sprintf("sqlc.%s takes a plain name or 'name'", fn)}
 	}
 	if name == "" {
-		return paramUse{}, 0, &lexError{arg.pos, fmt.Sprintf("sqlc.%s needs a name", fn)}
+		return paramUse{}, 0, &sqltext.Error{Pos: arg.Pos, Msg: fmt.Sprintf("sqlc.%s needs a name", fn)}
 	}
-	return paramUse{form: form, pos: toks[0].pos, end: toks[5].end, name: name, slice: form == formSlice}, 6, nil
+	return paramUse{form: form, pos: toks[0].Pos, end: toks[5].End, name: name, slice: form == formSlice}, 6, nil
 }
 
 // sliceMarker reports whether before ends with sqlc's "/*SLICE:name*/" marker, and
@@ -284,14 +285,14 @@ func expandSlices(sql string, f engine.Family, params int, counts map[int]int) (
 	var b strings.Builder
 	last := 0
 	for _, t := range toks {
-		if t.kind != tokParam || t.param < 1 || t.param > params {
+		if t.Kind != tokParam || t.Param < 1 || t.Param > params {
 			continue
 		}
-		b.WriteString(sql[last:t.pos])
-		c, slice := counts[t.param]
+		b.WriteString(sql[last:t.Pos])
+		c, slice := counts[t.Param]
 		switch {
 		case !slice:
-			b.WriteString("$" + strconv.Itoa(newNum[t.param]))
+			b.WriteString("$" + strconv.Itoa(newNum[t.Param]))
 		case c == 0:
 			b.WriteString("NULL")
 		default:
@@ -299,10 +300,10 @@ func expandSlices(sql string, f engine.Family, params int, counts map[int]int) (
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("$" + strconv.Itoa(newNum[t.param]+j))
+				b.WriteString("$" + strconv.Itoa(newNum[t.Param]+j))
 			}
 		}
-		last = t.end
+		last = t.End
 	}
 	b.WriteString(sql[last:])
 	return b.String(), n - 1

@@ -40,10 +40,10 @@ func visitKeys(toks []token) map[int][]int {
 	var stack []int
 	for i, t := range toks {
 		match[i] = -1
-		if t.kind != tokPunct {
+		if t.Kind != tokPunct {
 			continue
 		}
-		switch t.text {
+		switch t.Text {
 		case "(":
 			stack = append(stack, i)
 		case ")":
@@ -66,17 +66,17 @@ type walker struct {
 }
 
 func (w *walker) upper(i int) string {
-	if i < 0 || i >= len(w.toks) || w.toks[i].kind != tokWord {
+	if i < 0 || i >= len(w.toks) || w.toks[i].Kind != tokWord {
 		return ""
 	}
-	return strings.ToUpper(w.toks[i].text)
+	return strings.ToUpper(w.toks[i].Text)
 }
 
 // isParam reports whether toks[i] is a parameter occurrence: $N, ?, @ of @name,
 // or the sqlc of sqlc.arg(…).
 func (w *walker) isParam(i int) bool {
 	t := w.toks[i]
-	return t.kind == tokParam || t.kind == tokPunct && (t.text == "?" || t.text == "@") || w.upper(i) == "SQLC"
+	return t.Kind == tokParam || t.Kind == tokPunct && (t.Text == "?" || t.Text == "@") || w.upper(i) == "SQLC"
 }
 
 // expr keys the parameters of toks[lo:hi] in text order under prefix, entering
@@ -87,7 +87,7 @@ func (w *walker) expr(lo, hi int, prefix []int) {
 			w.keys[i] = append(slices.Clone(prefix), i)
 			continue
 		}
-		if w.toks[i].text == "(" && w.match[i] > i && w.match[i] <= hi {
+		if w.toks[i].Text == "(" && w.match[i] > i && w.match[i] <= hi {
 			j := w.match[i]
 			switch w.upper(i + 1) {
 			case "SELECT", "WITH", "VALUES", "INSERT", "UPDATE", "DELETE":
@@ -102,7 +102,7 @@ func (w *walker) expr(lo, hi int, prefix []int) {
 
 // skip returns the index after the parenthesized group at i, or i+1.
 func (w *walker) skip(i int) int {
-	if w.toks[i].text == "(" && w.match[i] > i {
+	if w.toks[i].Text == "(" && w.match[i] > i {
 		return w.match[i] + 1
 	}
 	return i + 1
@@ -158,7 +158,7 @@ func (w *walker) stmt(lo, hi int, prefix []int) {
 				rank = r
 			}
 		}
-		if w.toks[i].text == "(" && w.match[i] > i {
+		if w.toks[i].Text == "(" && w.match[i] > i {
 			j := w.match[i]
 			w.expr(i, j+1, append(slices.Clone(prefix), rank))
 			i = j + 1
@@ -199,7 +199,7 @@ func (w *walker) setOp(lo, hi int, prefix []int) bool {
 		if r, ok := ranks[w.upper(i)]; ok {
 			rank = r
 		}
-		if w.toks[i].text == "(" && w.match[i] > i {
+		if w.toks[i].Text == "(" && w.match[i] > i {
 			w.expr(i, w.match[i]+1, append(slices.Clone(prefix), rank))
 			i = w.match[i] + 1
 			continue
@@ -217,7 +217,7 @@ func (w *walker) setOp(lo, hi int, prefix []int) bool {
 			from++
 		}
 		armPrefix := append(slices.Clone(prefix), rankWith+1+k)
-		if from < end && w.toks[from].text == "(" && w.match[from] < end {
+		if from < end && w.toks[from].Text == "(" && w.match[from] < end {
 			w.stmt(from+1, w.match[from], armPrefix)
 		} else {
 			w.stmt(from, end, armPrefix)

@@ -69,7 +69,7 @@ func TestSQLCNumbering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rw, lerr := rewriteParams(tt.sql, tt.family, tt.family == engine.MySQL)
 			if lerr != nil {
-				t.Fatal(lerr.msg)
+				t.Fatal(lerr.Msg)
 			}
 			if diff := cmp.Diff(tt.want, rw.sql); diff != "" {
 				t.Errorf("(-want +got) (%s):\n%s", tt.reason, diff)

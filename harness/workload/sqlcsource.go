@@ -271,9 +271,9 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 			toks, _ := lex(c.text, engine.Postgres)
 			for _, tk := range toks {
 				switch {
-				case tk.kind == tokParam:
+				case tk.Kind == tokParam:
 					fam = engine.Postgres
-				case tk.kind == tokPunct && tk.text == "?" && fam == "":
+				case tk.Kind == tokPunct && tk.Text == "?" && fam == "":
 					fam = engine.MySQL
 				}
 			}

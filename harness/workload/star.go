@@ -111,37 +111,37 @@ func expandStars(sql string, f engine.Family, lookup func(string) ([]string, err
 	depth := make([]int, len(toks))
 	d := 0
 	for i, t := range toks {
-		if t.kind == tokPunct && t.text == ")" {
+		if t.Kind == tokPunct && t.Text == ")" {
 			d--
 		}
 		depth[i] = d
-		if t.kind == tokPunct && t.text == "(" {
+		if t.Kind == tokPunct && t.Text == "(" {
 			d++
 		}
 	}
 	upper := func(i int) string {
-		if i < 0 || i >= len(toks) || toks[i].kind != tokWord {
+		if i < 0 || i >= len(toks) || toks[i].Kind != tokWord {
 			return ""
 		}
-		return strings.ToUpper(toks[i].text)
+		return strings.ToUpper(toks[i].Text)
 	}
 	var edits []starEdit
 	for i, t := range toks {
-		if t.kind != tokPunct || t.text != "*" {
+		if t.Kind != tokPunct || t.Text != "*" {
 			continue
 		}
 		// The clause the star is in: the nearest SELECT or RETURNING before it at
 		// its depth, with only select-list tokens between.
-		qualified := i >= 2 && toks[i-1].text == "." && (toks[i-2].kind == tokWord || toks[i-2].kind == tokQuoted)
+		qualified := i >= 2 && toks[i-1].Text == "." && (toks[i-2].Kind == tokWord || toks[i-2].Kind == tokQuoted)
 		prev := i - 1
 		if qualified {
 			prev = i - 3
-			for prev >= 1 && toks[prev].text == "." {
+			for prev >= 1 && toks[prev].Text == "." {
 				prev -= 2 // schema.table.*
 			}
 		}
 		switch {
-		case prev >= 0 && (toks[prev].text == "," || upper(prev) == "SELECT" || upper(prev) == "DISTINCT" || upper(prev) == "ALL" || upper(prev) == "RETURNING"):
+		case prev >= 0 && (toks[prev].Text == "," || upper(prev) == "SELECT" || upper(prev) == "DISTINCT" || upper(prev) == "ALL" || upper(prev) == "RETURNING"):
 		default:
 			continue // count(*), a * b
 		}
@@ -165,10 +165,10 @@ func expandStars(sql string, f engine.Family, lookup func(string) ([]string, err
 		} else {
 			tables, ok = fromClause(toks, depth, clause, upper)
 		}
-		start := toks[i].pos
+		start := toks[i].Pos
 		if qualified {
-			start = toks[prev+1].pos
-			ref := sql[start:toks[i-1].pos]
+			start = toks[prev+1].Pos
+			ref := sql[start:toks[i-1].Pos]
 			cols, err := columnsOf(tables, ref, lookup)
 			if err != nil {
 				return "", err
@@ -176,7 +176,7 @@ func expandStars(sql string, f engine.Family, lookup func(string) ([]string, err
 			if cols == nil {
 				continue
 			}
-			edits = append(edits, starEdit{start, t.end, qualify(ref, cols, f)})
+			edits = append(edits, starEdit{start, t.End, qualify(ref, cols, f)})
 			continue
 		}
 		if !ok || len(tables) == 0 {
@@ -199,7 +199,7 @@ func expandStars(sql string, f engine.Family, lookup func(string) ([]string, err
 			}
 		}
 		if parts != nil {
-			edits = append(edits, starEdit{start, t.end, strings.Join(parts, ", ")})
+			edits = append(edits, starEdit{start, t.End, strings.Join(parts, ", ")})
 		}
 	}
 	if len(edits) == 0 {
@@ -274,36 +274,36 @@ func fromClause(toks []token, depth []int, sel int, upper func(int) string) ([]f
 		case w == "ON":
 			// skip the join condition up to the next join or clause end
 			i++
-			for i < len(toks) && depth[i] >= depth[sel] && !(depth[i] == depth[sel] && (joinWords[upper(i)] || upper(i) == "NATURAL" || toks[i].text == "," || clauseEnd[upper(i)] && upper(i) != "ON")) {
+			for i < len(toks) && depth[i] >= depth[sel] && !(depth[i] == depth[sel] && (joinWords[upper(i)] || upper(i) == "NATURAL" || toks[i].Text == "," || clauseEnd[upper(i)] && upper(i) != "ON")) {
 				i++
 			}
 			continue
-		case clauseEnd[w] || toks[i].text == ";":
+		case clauseEnd[w] || toks[i].Text == ";":
 			return tables, true
-		case joinWords[w] || toks[i].text == ",":
+		case joinWords[w] || toks[i].Text == ",":
 			i++
 			continue
 		}
 		// A table: name[.name] [AS] [alias]; anything else (a subquery, a
 		// function call) makes the star unexpandable.
-		if toks[i].kind != tokWord && toks[i].kind != tokQuoted {
+		if toks[i].Kind != tokWord && toks[i].Kind != tokQuoted {
 			return nil, false
 		}
 		start := i
-		for i+2 < len(toks) && toks[i+1].text == "." && (toks[i+2].kind == tokWord || toks[i+2].kind == tokQuoted) {
+		for i+2 < len(toks) && toks[i+1].Text == "." && (toks[i+2].Kind == tokWord || toks[i+2].Kind == tokQuoted) {
 			i += 2
 		}
 		name := joinTokens(toks[start : i+1])
 		i++
-		if i < len(toks) && toks[i].text == "(" {
+		if i < len(toks) && toks[i].Text == "(" {
 			return nil, false // a table function
 		}
 		ref := name
 		if upper(i) == "AS" {
 			i++
 		}
-		if i < len(toks) && (toks[i].kind == tokQuoted || toks[i].kind == tokWord && !clauseEnd[upper(i)] && !joinWords[upper(i)] && upper(i) != "NATURAL") {
-			ref = toks[i].text
+		if i < len(toks) && (toks[i].Kind == tokQuoted || toks[i].Kind == tokWord && !clauseEnd[upper(i)] && !joinWords[upper(i)] && upper(i) != "NATURAL") {
+			ref = toks[i].Text
 			i++
 		}
 		tables = append(tables, fromTable{name: name, ref: ref})
@@ -333,11 +333,11 @@ func dmlTarget(toks []token, depth []int, ret int, upper func(int) string) ([]fr
 		if upper(at) == "ONLY" {
 			at++
 		}
-		if at >= len(toks) || toks[at].kind != tokWord && toks[at].kind != tokQuoted {
+		if at >= len(toks) || toks[at].Kind != tokWord && toks[at].Kind != tokQuoted {
 			return nil, false
 		}
 		end := at
-		for end+2 < len(toks) && toks[end+1].text == "." {
+		for end+2 < len(toks) && toks[end+1].Text == "." {
 			end += 2
 		}
 		name := joinTokens(toks[at : end+1])
@@ -349,7 +349,7 @@ func dmlTarget(toks []token, depth []int, ret int, upper func(int) string) ([]fr
 func joinTokens(ts []token) string {
 	var b strings.Builder
 	for _, t := range ts {
-		b.WriteString(t.text)
+		b.WriteString(t.Text)
 	}
 	return b.String()
 }
