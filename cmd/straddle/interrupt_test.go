@@ -19,7 +19,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/local"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"gotest.tools/v3/assert"
 )
 
@@ -220,7 +220,7 @@ func leftovers(t *testing.T, pid int, tmp string, admins map[string]string) []st
 	}
 	for eng, u := range admins {
 		fam := engine.MustParseSpec(eng).Family()
-		driver, d, err := sqlserver.DriverDSN(fam, u)
+		driver, d, err := scratch.DriverDSN(fam, u)
 		assert.NilError(t, err)
 		db, err := sql.Open(driver, d)
 		assert.NilError(t, err)

@@ -16,7 +16,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine/docker"
 	"github.com/straddle-dev/straddle/harness/engine/dsn"
 	"github.com/straddle-dev/straddle/harness/engine/local"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"github.com/straddle-dev/straddle/matrix"
 )
 
@@ -264,9 +264,9 @@ func pruneDSN(ctx context.Context, e *env, urls []string, olderThan time.Duratio
 		for _, r := range res {
 			if r.Removed {
 				removed++
-				fmt.Fprintf(e.stdout, "removed database %s on %s\n", r.Name, sqlserver.Redact(u))
+				fmt.Fprintf(e.stdout, "removed database %s on %s\n", r.Name, scratch.Redact(u))
 			} else {
-				fmt.Fprintf(e.stdout, "kept    database %s on %s: %s\n", r.Name, sqlserver.Redact(u), r.Why)
+				fmt.Fprintf(e.stdout, "kept    database %s on %s: %s\n", r.Name, scratch.Redact(u), r.Why)
 			}
 		}
 		if err != nil {

@@ -8,7 +8,7 @@
 // images built by fixtures/images/build.sh (`make images`) honour the same interface
 // and stand in where no registry is reachable.
 //
-// Outputs: an [engine.Server] per Start (a [sqlserver.Server] over the container's
+// Outputs: an [engine.Server] per Start (a [scratch.Server] over the container's
 // published port), ready only once a real query succeeds. The server's data
 // directory is on tmpfs unless Config.DiskData is set, and its settings trade
 // durability for speed (no fsync, no binary log). Every container carries

@@ -24,7 +24,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 )
@@ -278,7 +278,7 @@ func (p *Provider) connect(ctx context.Context, cli *testcontainers.DockerClient
 	pctx, pcancel := context.WithDeadline(wctx, deadline)
 	probe(pctx, addr, f.hello)
 	pcancel()
-	srv, err := sqlserver.Connect(wctx, sqlserver.Config{
+	srv, err := scratch.Connect(wctx, scratch.Config{
 		Spec: rs,
 		URL:  f.adminURL(addr, pw),
 		Stop: stop,
@@ -306,9 +306,9 @@ func (p *Provider) connect(ctx context.Context, cli *testcontainers.DockerClient
 	return &server{Server: srv, spec: rs}, nil
 }
 
-// server is a sqlserver.Server whose Spec carries the version and image actually run.
+// server is a scratch.Server whose Spec carries the version and image actually run.
 type server struct {
-	*sqlserver.Server
+	*scratch.Server
 	spec engine.Spec
 }
 

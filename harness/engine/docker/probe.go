@@ -12,7 +12,7 @@ import (
 // them), so a dial alone proves nothing, and a driver connecting that early logs
 // noise (go-sql-driver/mysql prints "unexpected EOF"). Polling every 20ms makes the
 // wait end within a few milliseconds of the server being ready. It returns when the
-// server spoke or ctx is done; sqlserver.Connect then makes the real connection and
+// server spoke or ctx is done; scratch.Connect then makes the real connection and
 // reports any error.
 func probe(ctx context.Context, addr string, hello []byte) {
 	var d net.Dialer

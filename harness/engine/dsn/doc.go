@@ -1,7 +1,7 @@
 // Package dsn is the engine provider for a server that already runs: a CI service
 // container, a staging server. Given an admin URL (postgres://…, mysql://… or
 // mariadb://…) it checks that the server is the flavor and version a spec asks for,
-// then hands out scratch databases on it through sqlserver.
+// then hands out scratch databases on it through scratch.
 //
 // Inputs: the URL, once, to New; an engine.Spec per Start. Outputs: an
 // engine.Server whose Stop drops the scratch databases this run created and closes

@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 )
 
 // Provider connects to one existing server. Safe for concurrent use; mu protects
@@ -40,23 +40,23 @@ func New(rawURL string) (*Provider, error) {
 		// nothing here can tell its password apart.
 		return nil, fmt.Errorf("dsn: the server address is not a URL: want postgres://user:password@host:port/postgres or mysql://user:password@host:port/")
 	}
-	f, err := sqlserver.FamilyOfURL(rawURL)
+	f, err := scratch.FamilyOfURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("dsn: %w", err)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("dsn: server URL %s does not parse", sqlserver.Redact(rawURL))
+		return nil, fmt.Errorf("dsn: server URL %s does not parse", scratch.Redact(rawURL))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("dsn: server URL %s has no host", sqlserver.Redact(rawURL))
+		return nil, fmt.Errorf("dsn: server URL %s has no host", scratch.Redact(rawURL))
 	}
 	if port := u.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("dsn: server URL %s: port %q is not a number from 1 to 65535", sqlserver.Redact(rawURL), port)
+			return nil, fmt.Errorf("dsn: server URL %s: port %q is not a number from 1 to 65535", scratch.Redact(rawURL), port)
 		}
 	} else if strings.HasSuffix(u.Host, ":") {
-		return nil, fmt.Errorf("dsn: server URL %s: empty port", sqlserver.Redact(rawURL))
+		return nil, fmt.Errorf("dsn: server URL %s: empty port", scratch.Redact(rawURL))
 	}
 	fl := engine.FlavorPostgres
 	if f == engine.MySQL {
@@ -87,11 +87,11 @@ func (p *Provider) Spec() engine.Spec { return engine.Spec{Flavor: p.flavor} }
 // returned server's Spec has Version set to the server's major version when spec
 // has none.
 func (p *Provider) Start(ctx context.Context, spec engine.Spec) (engine.Server, error) {
-	where := sqlserver.Redact(p.url)
+	where := scratch.Redact(p.url)
 	if spec.Family() != p.family {
 		return nil, fmt.Errorf("dsn: %s is a %s server, not %s", where, p.family, spec)
 	}
-	srv, err := sqlserver.Connect(ctx, sqlserver.Config{Spec: spec, URL: p.url, Existing: true})
+	srv, err := scratch.Connect(ctx, scratch.Config{Spec: spec, URL: p.url, Existing: true})
 	if err != nil {
 		return nil, fmt.Errorf("dsn: %w", err)
 	}
@@ -130,7 +130,7 @@ func (p *Provider) Leftovers(ctx context.Context) ([]string, error) {
 	var left []string
 	for _, n := range created {
 		if slices.Contains(existing, n) {
-			left = append(left, "database "+n+" on "+sqlserver.Redact(p.url))
+			left = append(left, "database "+n+" on "+scratch.Redact(p.url))
 		}
 	}
 	return left, nil
@@ -144,18 +144,18 @@ var listDatabases = map[engine.Family]string{
 
 // databases lists the databases on the server, over a connection of its own.
 func (p *Provider) databases(ctx context.Context) ([]string, error) {
-	driver, dsn, err := sqlserver.DriverDSN(p.family, p.url)
+	driver, dsn, err := scratch.DriverDSN(p.family, p.url)
 	if err != nil {
 		return nil, fmt.Errorf("dsn: %w", err)
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("dsn: open %s: %w", sqlserver.Redact(p.url), err)
+		return nil, fmt.Errorf("dsn: open %s: %w", scratch.Redact(p.url), err)
 	}
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, listDatabases[p.family])
 	if err != nil {
-		return nil, fmt.Errorf("dsn: list databases on %s: %w", sqlserver.Redact(p.url), scrub(err, p.url))
+		return nil, fmt.Errorf("dsn: list databases on %s: %w", scratch.Redact(p.url), scrub(err, p.url))
 	}
 	defer rows.Close()
 	var names []string
@@ -167,16 +167,16 @@ func (p *Provider) databases(ctx context.Context) ([]string, error) {
 		names = append(names, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("dsn: list databases on %s: %w", sqlserver.Redact(p.url), scrub(err, p.url))
+		return nil, fmt.Errorf("dsn: list databases on %s: %w", scratch.Redact(p.url), scrub(err, p.url))
 	}
 	return names, nil
 }
 
-// server is a sqlserver.Server (Admin included) that records the scratch databases
+// server is a scratch.Server (Admin included) that records the scratch databases
 // it creates, for Leftovers, and knows the version it found. Its Stop never stops
-// the server: sqlserver.Config.Stop is nil.
+// the server: scratch.Config.Stop is nil.
 type server struct {
-	*sqlserver.Server
+	*scratch.Server
 	p    *Provider
 	spec engine.Spec
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine/dsn"
 	"github.com/straddle-dev/straddle/harness/engine/enginetest"
 	"github.com/straddle-dev/straddle/harness/engine/local"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -46,7 +46,7 @@ func existing(t *testing.T, s string) (spec engine.Spec, adminURL string, ok boo
 	// maintenance database, and drop the scratch one.
 	db, err := srv.CreateDatabase(t.Context())
 	assert.NilError(t, err)
-	adminURL, err = sqlserver.WithDatabase(db.DSN(), maintenance[spec.Family()])
+	adminURL, err = scratch.WithDatabase(db.DSN(), maintenance[spec.Family()])
 	assert.NilError(t, err)
 	assert.NilError(t, db.Drop(t.Context()))
 	return spec, adminURL, true
@@ -64,7 +64,7 @@ func mustExist(t *testing.T, s string) (engine.Spec, string) {
 
 func adminDB(t *testing.T, f engine.Family, adminURL string) *sql.DB {
 	t.Helper()
-	driver, d, err := sqlserver.DriverDSN(f, adminURL)
+	driver, d, err := scratch.DriverDSN(f, adminURL)
 	assert.NilError(t, err)
 	db, err := sql.Open(driver, d)
 	assert.NilError(t, err)
@@ -92,7 +92,7 @@ func databases(t *testing.T, admin *sql.DB, f engine.Family) []string {
 	return names
 }
 
-func scratch(names []string) []string {
+func scratchOnly(names []string) []string {
 	var out []string
 	for _, n := range names {
 		if strings.HasPrefix(n, engine.DatabasePrefix) {
@@ -123,7 +123,7 @@ func TestConformance(t *testing.T) {
 
 		assert.NilError(t, admin.PingContext(t.Context()), "dsn stopped the %s server", s)
 		names := databases(t, admin, spec.Family())
-		assert.Check(t, is.Len(scratch(names), 0), "scratch databases left on %s: %v", s, scratch(names))
+		assert.Check(t, is.Len(scratchOnly(names), 0), "scratch databases left on %s: %v", s, scratchOnly(names))
 		assert.Check(t, is.Contains(names, "app_data"), "a database straddle did not create is gone from %s", s)
 	}
 	if ran == 0 {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 )
 
 // Pruned is what Prune did with one scratch database it found on the server.
@@ -28,12 +28,12 @@ var sessionsIn = map[engine.Family]string{
 
 // Prune drops the scratch databases (engine.DatabasePrefix) that runs killed
 // before their cleanup left on the server: those older than olderThan (by the
-// creation time in their name, see sqlserver.NewName) with no session connected.
+// creation time in their name, see scratch.NewName) with no session connected.
 // all drops every scratch database, in use or not, whatever its age. It never
 // touches another database. The result lists every scratch database found.
 func (p *Provider) Prune(ctx context.Context, olderThan time.Duration, all bool) ([]Pruned, error) {
-	where := sqlserver.Redact(p.url)
-	srv, err := sqlserver.Connect(ctx, sqlserver.Config{Spec: engine.Spec{Flavor: p.flavor}, URL: p.url, Existing: true})
+	where := scratch.Redact(p.url)
+	srv, err := scratch.Connect(ctx, scratch.Config{Spec: engine.Spec{Flavor: p.flavor}, URL: p.url, Existing: true})
 	if err != nil {
 		return nil, fmt.Errorf("dsn: %w", err)
 	}
@@ -69,7 +69,7 @@ func (p *Provider) Prune(ctx context.Context, olderThan time.Duration, all bool)
 			continue
 		}
 		r := Pruned{Name: n}
-		born, known := sqlserver.NameTime(n)
+		born, known := scratch.NameTime(n)
 		switch {
 		case all:
 		case inUse[n] > 0:

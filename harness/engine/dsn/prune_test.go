@@ -9,7 +9,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/dsn"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -39,14 +39,14 @@ func TestPrune(t *testing.T) {
 			busy := create(at(3*time.Hour, 3))
 			legacy := create(engine.DatabasePrefix + "0123456789ab")
 			mine := create("users_own_db")
-			born, ok := sqlserver.NameTime(old)
+			born, ok := scratch.NameTime(old)
 			assert.Assert(t, ok)
 			assert.Assert(t, time.Since(born) > 119*time.Minute && time.Since(born) < 121*time.Minute, "%v", born)
 
 			// A live run: a session in its scratch database.
-			u, err := sqlserver.WithDatabase(adminURL, busy)
+			u, err := scratch.WithDatabase(adminURL, busy)
 			assert.NilError(t, err)
-			driver, d, err := sqlserver.DriverDSN(f, u)
+			driver, d, err := scratch.DriverDSN(f, u)
 			assert.NilError(t, err)
 			live, err := sql.Open(driver, d)
 			assert.NilError(t, err)
@@ -83,7 +83,7 @@ func TestPrune(t *testing.T) {
 			_, err = p.Prune(t.Context(), time.Hour, true)
 			assert.NilError(t, err)
 			left = databases(t, admin, f)
-			assert.Check(t, is.DeepEqual(scratch(left), []string(nil)))
+			assert.Check(t, is.DeepEqual(scratchOnly(left), []string(nil)))
 			assert.Check(t, slices.Contains(left, mine))
 		})
 	}

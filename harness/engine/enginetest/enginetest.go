@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -297,7 +297,7 @@ func createDatabase(ctx context.Context, t *testing.T, srv engine.Server, spec e
 	assert.Equal(t, db.ServerVersion(), srv.Version())
 
 	// The DSN is what external commands get: it must name the family and the database.
-	f, err := sqlserver.FamilyOfURL(db.DSN())
+	f, err := scratch.FamilyOfURL(db.DSN())
 	assert.NilError(t, err)
 	assert.Equal(t, f, spec.Family())
 	assert.Assert(t, strings.Contains(db.DSN(), "/"+db.Name()), "DSN does not name database %s", db.Name())
@@ -312,7 +312,7 @@ func open(ctx context.Context, t *testing.T, db engine.Database) *sql.DB {
 	assert.NilError(t, err, "open %s", db.Name())
 	t.Cleanup(func() { conn.Close() })
 
-	driver, dsn, err := sqlserver.DriverDSN(db.Family(), db.DSN())
+	driver, dsn, err := scratch.DriverDSN(db.Family(), db.DSN())
 	assert.NilError(t, err)
 	ext, err := sql.Open(driver, dsn)
 	assert.NilError(t, err)

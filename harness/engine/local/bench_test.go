@@ -9,7 +9,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/local"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 )
 
 var benchSpecs = []string{"postgres", "mariadb"}
@@ -83,11 +83,11 @@ func BenchmarkCreateDatabase(b *testing.B) {
 
 // BenchmarkPostgresCreateStrategy compares the ways to clone a fresh database on
 // PostgreSQL 15+, with the local provider's settings (fsync off): the evidence for
-// sqlserver's choice of template and strategy. Each iteration tries every way once,
+// scratch's choice of template and strategy. Each iteration tries every way once,
 // in turn, so that load from other processes spreads evenly; the metrics are medians.
 func BenchmarkPostgresCreateStrategy(b *testing.B) {
 	srv := startBench(b, "postgres")
-	admin := srv.(*sqlserver.Server).Admin()
+	admin := srv.(*scratch.Server).Admin()
 	ctx := context.Background()
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE straddle_bench_template TEMPLATE template0`); err != nil {
 		b.Fatal(err)

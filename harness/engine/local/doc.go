@@ -13,7 +13,7 @@
 //
 // Inputs: a Config (extra binary dirs, the OS user servers run as when straddle runs
 // as root, the cache dir) and an engine.Spec per Start. Outputs: an engine.Server
-// (built on sqlserver) whose Stop shuts the server down fast and removes its temp
+// (built on scratch) whose Stop shuts the server down fast and removes its temp
 // dir.
 //
 // Servers run in their own process group so that a Ctrl-C typed in the terminal

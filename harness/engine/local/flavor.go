@@ -41,7 +41,7 @@ type kind struct {
 	// initArgs and serverArgs are the initializer's and the server's arguments.
 	initArgs   func(s *setup) []string
 	serverArgs func(s *setup) []string
-	// adminURL is the URL sqlserver connects to as admin.
+	// adminURL is the URL scratch connects to as admin.
 	adminURL func(s *setup) string
 }
 

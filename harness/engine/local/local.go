@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 )
 
 // Config configures the local provider. The zero value is ready to use.
@@ -162,7 +162,7 @@ type instance struct {
 // attempts is how many ports serve tries.
 const attempts = 3
 
-func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Duration) (*sqlserver.Server, error) {
+func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Duration) (*scratch.Server, error) {
 	if err := i.as.chown(i.dir); err != nil {
 		return nil, err
 	}
@@ -203,13 +203,13 @@ func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Durat
 // before it is ready because the port was taken: a port found free may be taken
 // before the server binds it. Any other early exit (a crash, a kill) is final: a
 // second server in the same directory would hide it.
-func (i *instance) serve(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (*sqlserver.Server, error) {
+func (i *instance) serve(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (*scratch.Server, error) {
 	var err error
 	for range attempts {
 		if s.port, err = freePort(); err != nil {
 			return nil, err
 		}
-		var srv *sqlserver.Server
+		var srv *scratch.Server
 		var portTaken bool
 		srv, portTaken, err = i.run(ctx, spec, s, ready)
 		if err == nil || ctx.Err() != nil || !i.hasExited() || !portTaken {
@@ -275,7 +275,7 @@ func (i *instance) initialize(ctx context.Context, s *setup, entry string) error
 
 // run starts the server process on s.port and connects to it. portTaken reports,
 // when the server exited before it was ready, that its log says the port was taken.
-func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (_ *sqlserver.Server, portTaken bool, _ error) {
+func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready time.Duration) (_ *scratch.Server, portTaken bool, _ error) {
 	logPath := filepath.Join(i.dir, "server.log")
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -339,7 +339,7 @@ func (i *instance) run(ctx context.Context, spec engine.Spec, s *setup, ready ti
 		case <-readyCtx.Done():
 		}
 	}()
-	srv, err := sqlserver.Connect(readyCtx, sqlserver.Config{
+	srv, err := scratch.Connect(readyCtx, scratch.Config{
 		Spec:   spec,
 		URL:    i.kind.adminURL(s),
 		Stop:   i.stop,

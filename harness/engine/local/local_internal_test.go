@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/straddle-dev/straddle/harness/engine"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -167,7 +167,7 @@ func TestServerProcess(t *testing.T) {
 			assert.NilError(t, err)
 			assert.Equal(t, u.Hostname(), "127.0.0.1")
 			u.User = url.User(u.User.Username())
-			driver, dsn, err := sqlserver.DriverDSN(spec.Family(), u.String())
+			driver, dsn, err := scratch.DriverDSN(spec.Family(), u.String())
 			assert.NilError(t, err)
 			conn, err := sql.Open(driver, dsn)
 			assert.NilError(t, err)

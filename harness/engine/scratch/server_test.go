@@ -1,4 +1,4 @@
-package sqlserver_test
+package scratch_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/local"
-	"github.com/straddle-dev/straddle/harness/engine/sqlserver"
+	"github.com/straddle-dev/straddle/harness/engine/scratch"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -28,7 +28,7 @@ func TestDropRefusesForeignDatabases(t *testing.T) {
 			es, err := p.Start(ctx, spec)
 			assert.NilError(t, err)
 			defer func() { assert.Check(t, es.Stop(context.Background())) }()
-			srv := es.(*sqlserver.Server)
+			srv := es.(*scratch.Server)
 
 			for _, name := range []string{"app_data", "straddle", "straddlex_1", "Straddle_1"} {
 				_, err := srv.Admin().ExecContext(ctx, "CREATE DATABASE "+engine.DialectOf(spec.Family()).Quote(name))
@@ -55,7 +55,7 @@ func TestRedact(t *testing.T) {
 		{"u:hunter2@h/db", hidden},
 		{"root:hunter2@tcp(127.0.0.1:3306)/db", hidden},
 	} {
-		got := sqlserver.Redact(c.url)
+		got := scratch.Redact(c.url)
 		assert.Check(t, is.Equal(got, c.want))
 		assert.Check(t, !strings.Contains(got, "hunter2"))
 	}
@@ -73,7 +73,7 @@ func TestFamilyOfURL(t *testing.T) {
 		{url: "MariaDB://h/", want: engine.MySQL},
 		{url: "http://u:hunter2@h/", err: `server URL scheme "http"`},
 	} {
-		got, err := sqlserver.FamilyOfURL(c.url)
+		got, err := scratch.FamilyOfURL(c.url)
 		if c.err != "" {
 			assert.Check(t, is.ErrorContains(err, c.err))
 			assert.Check(t, err == nil || !strings.Contains(err.Error(), "hunter2"), "%v", err)
@@ -85,14 +85,14 @@ func TestFamilyOfURL(t *testing.T) {
 }
 
 func TestDriverDSN(t *testing.T) {
-	driver, dsn, err := sqlserver.DriverDSN(engine.MySQL, "mysql://root:pw@127.0.0.1:3307/straddle_x")
+	driver, dsn, err := scratch.DriverDSN(engine.MySQL, "mysql://root:pw@127.0.0.1:3307/straddle_x")
 	assert.NilError(t, err)
 	assert.Equal(t, driver, "mysql")
 	assert.Check(t, is.Contains(dsn, "root:pw@tcp(127.0.0.1:3307)/straddle_x"))
-	_, dsn, err = sqlserver.DriverDSN(engine.MySQL, "mysql://root:pw@db.internal/")
+	_, dsn, err = scratch.DriverDSN(engine.MySQL, "mysql://root:pw@db.internal/")
 	assert.NilError(t, err)
 	assert.Check(t, is.Contains(dsn, "tcp(db.internal:3306)/"), "default port")
-	driver, dsn, err = sqlserver.DriverDSN(engine.Postgres, "postgres://u:pw@h/db")
+	driver, dsn, err = scratch.DriverDSN(engine.Postgres, "postgres://u:pw@h/db")
 	assert.NilError(t, err)
 	assert.Equal(t, driver, "pgx")
 	assert.Equal(t, dsn, "postgres://u:pw@h/db")
@@ -100,13 +100,13 @@ func TestDriverDSN(t *testing.T) {
 
 func TestNameTime(t *testing.T) {
 	before := time.Now().Truncate(time.Second)
-	n := sqlserver.NewName()
-	born, ok := sqlserver.NameTime(n)
+	n := scratch.NewName()
+	born, ok := scratch.NameTime(n)
 	assert.Assert(t, ok, n)
 	assert.Check(t, !born.Before(before) && !born.After(time.Now()), "%s: %v", n, born)
-	assert.Check(t, n != sqlserver.NewName())
+	assert.Check(t, n != scratch.NewName())
 	for _, bad := range []string{"straddle_0123456789ab", "straddle_zz23456789abcdef", "other_0123456789abcdef", ""} {
-		_, ok := sqlserver.NameTime(bad)
+		_, ok := scratch.NameTime(bad)
 		assert.Check(t, !ok, bad)
 	}
 }
