@@ -3,9 +3,9 @@
 // release's workloads — concurrently, during the step and after it — recording every
 // execution and every step outcome as observations.
 //
-// Inputs: a Database, the ordered steps with their boundaries, one Workload per
-// release, and a Sink. Output: events in the sink; Run returns an error only for
-// environment failures (connection lost, context cancelled). A step that fails to
+// Inputs: a Database, the ordered steps with their boundaries, one
+// traffic.Workload per release, and a Sink. Output: events in the sink; a
+// Rollout's methods return an error only for environment failures (connection lost, context cancelled). A step that fails to
 // apply is a finding, recorded as a migration event, and ends the rollout there.
 //
 // In load mode (Config.Load, load.go) each release runs with concurrent clients,

@@ -113,12 +113,9 @@ func TestStallPostgresNamesLockAndMigration(t *testing.T) {
 			if mode == "load" {
 				cfg.Load = map[plan.Release]runner.Load{plan.Old: {Clients: 2, Duration: 200 * time.Millisecond}}
 			}
-			cfg.Steps = []runner.Step{{Phase: plan.Expand, Name: "lock", Statements: []migration.Statement{
+			rollOut(t, cfg, runner.Step{Phase: plan.Expand, Name: "lock", Statements: []migration.Statement{
 				{SQL: "LOCK TABLE t IN SHARE MODE"}, {SQL: "SELECT pg_sleep(0.8)"},
-			}}}
-			if _, err := runner.Run(context.Background(), cfg); err != nil {
-				t.Fatal(err)
-			}
+			}})
 			snap := rec.Snapshot()
 			f, ok := stallOf(snap, 1, plan.Old, "Insert")
 			if !ok {
@@ -147,12 +144,9 @@ func TestStallMariaDBNamesQueuedAlterAndLongQuery(t *testing.T) {
 	old := newRelease(t, db, plan.Old, "-- name: Long\nSELECT SLEEP(1.2) FROM t LIMIT 1;\n\n-- name: Get\nSELECT v FROM t WHERE id = 1;\n")
 	cfg := runner.Config{
 		Engine: "mariadb", DB: db, Sink: rec, MaxStall: 300 * time.Millisecond, Old: old, LockViews: true,
-		Load:  map[plan.Release]runner.Load{plan.Old: {Clients: 2, Duration: 300 * time.Millisecond}},
-		Steps: []runner.Step{{Phase: plan.Expand, Name: "alter", Statements: []migration.Statement{{SQL: "ALTER TABLE t ADD COLUMN w int"}}}},
+		Load: map[plan.Release]runner.Load{plan.Old: {Clients: 2, Duration: 300 * time.Millisecond}},
 	}
-	if _, err := runner.Run(context.Background(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	rollOut(t, cfg, runner.Step{Phase: plan.Expand, Name: "alter", Statements: []migration.Statement{{SQL: "ALTER TABLE t ADD COLUMN w int"}}})
 	snap := rec.Snapshot()
 	f, ok := stallOf(snap, 1, plan.Old, "Get")
 	if !ok {
@@ -192,13 +186,10 @@ func TestNonTransactionalStepExposesEachStatement(t *testing.T) {
 	cfg := runner.Config{
 		Engine: "mariadb", DB: db, Sink: rec,
 		Old: newRelease(t, db, plan.Old, "-- name: GetV :one\nSELECT v FROM t WHERE id = 1;\n"),
-		Steps: []runner.Step{{Phase: plan.Expand, Name: "drop", Statements: []migration.Statement{
-			{SQL: "DO SLEEP(0.3)"}, {SQL: "ALTER TABLE t DROP COLUMN v"}, {SQL: "DO SLEEP(0.3)"},
-		}}},
 	}
-	if _, err := runner.Run(context.Background(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	rollOut(t, cfg, runner.Step{Phase: plan.Expand, Name: "drop", Statements: []migration.Statement{
+		{SQL: "DO SLEEP(0.3)"}, {SQL: "ALTER TABLE t DROP COLUMN v"}, {SQL: "DO SLEEP(0.3)"},
+	}})
 	var during *observe.Failure
 	for _, c := range rec.Snapshot().Cells {
 		if c.Key.Boundary == 1 && c.Key.Window == plan.During {
@@ -237,12 +228,9 @@ func TestLoadModeKeepsLongLivedSessions(t *testing.T) {
 			rec := observe.NewRecorder()
 			cfg := runner.Config{
 				Engine: "pg", DB: db, Sink: rec, Old: r,
-				Load:  map[plan.Release]runner.Load{plan.Old: {Clients: 3, Duration: 150 * time.Millisecond}},
-				Steps: []runner.Step{{Phase: plan.Expand, Name: "add", Statements: []migration.Statement{{SQL: "ALTER TABLE u ADD COLUMN email text"}}}},
+				Load: map[plan.Release]runner.Load{plan.Old: {Clients: 3, Duration: 150 * time.Millisecond}},
 			}
-			if _, err := runner.Run(context.Background(), cfg); err != nil {
-				t.Fatal(err)
-			}
+			rollOut(t, cfg, runner.Step{Phase: plan.Expand, Name: "add", Statements: []migration.Statement{{SQL: "ALTER TABLE u ADD COLUMN email text"}}})
 			// The traffic's failures: the state probes run on a long-lived
 			// session of their own whatever FreshConnections says.
 			var stale, probed int64

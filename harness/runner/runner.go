@@ -51,8 +51,6 @@ func (e *ApplyError) Error() string { return e.Message }
 type Config struct {
 	Engine   string // spec string recorded in events
 	DB       engine.Database
-	Baseline []Step // applied before any traffic, at the baseline boundary (Run only)
-	Steps    []Step // applied in order after the baseline (Run only)
 	Old, New traffic.Workload
 	Sink     observe.Sink
 	// Passes is how many times each release runs its workload after each step.
@@ -98,8 +96,8 @@ type Config struct {
 }
 
 // Rollout is a rollout in progress on one database: the migration connection and
-// the boundaries reached so far. Scenario scripts drive it step by step; Run drives
-// it in one go. Not safe for concurrent use.
+// the boundaries reached so far. package session drives it, step by step, for
+// checks and scenario scripts alike. Not safe for concurrent use.
 type Rollout struct {
 	cfg      Config
 	pool     *sql.DB
@@ -286,26 +284,6 @@ func (r *Rollout) monitor(ctx context.Context) *monitor {
 func (r *Rollout) Close() error {
 	err := errors.Join(r.mon.close(), r.ap.conn.Close())
 	return errors.Join(err, r.pool.Close())
-}
-
-// Run performs a whole rollout: baseline, then every step in order. It returns nil
-// when every boundary was reached or a step failed to apply (a finding, in the
-// sink), and an error for environment failures.
-func Run(ctx context.Context, cfg Config) (plan.Rollout, error) {
-	r, err := Open(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	if err := r.Baseline(ctx, cfg.Baseline...); err != nil {
-		return r.Boundaries(), err
-	}
-	for _, s := range cfg.Steps {
-		if err := r.Step(ctx, s); err != nil {
-			return r.Boundaries(), err
-		}
-	}
-	return r.Boundaries(), r.Finish(ctx)
 }
 
 // runStep applies s while both releases run: in pass mode one pass after another
