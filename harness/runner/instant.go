@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
 // instantStep reports whether every statement of a step only changes metadata
@@ -30,7 +31,7 @@ func instantStep(f engine.Family, s Step) bool {
 
 // instantStatement classifies one statement (see instantStep).
 func instantStatement(f engine.Family, sql string) bool {
-	w := sqlWords(sql)
+	w := sqlWords(f, sql)
 	if len(w) == 0 {
 		return false
 	}
@@ -134,60 +135,56 @@ func instantAction(f engine.Family, a []string) bool {
 	return false
 }
 
-// sqlWords returns the upper-cased words and commas of sql, without comments and
-// without the contents of quoted strings and identifiers (a quoted name is one
-// word "?"), parentheses kept out: enough to read a statement's shape.
-func sqlWords(sql string) []string {
+// sqlWords returns the upper-cased words and commas of sql as family f reads it
+// (sqltext), without comments and without the contents of quoted strings and
+// identifiers (a quoted name is one word "?"), parentheses kept out: enough to read
+// a statement's shape. A qualified name (s.t, t.c) is one word. Text left open (a
+// quote, a comment) gives no words: the statement is then not known.
+func sqlWords(f engine.Family, sql string) []string {
+	toks, err := sqltext.Lex(sql, sqltext.For(f))
+	if err != nil {
+		return nil
+	}
 	var out []string
 	depth := 0
-	for i := 0; i < len(sql); {
-		c := sql[i]
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
 		switch {
-		case c == '-' && strings.HasPrefix(sql[i:], "--"), c == '#':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
-			}
-		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				return nil
-			}
-			i += end + 4
-		case c == '\'' || c == '"' || c == '`':
-			j := i + 1
-			for j < len(sql) && sql[j] != c {
-				if sql[j] == '\\' {
-					j++
-				}
-				j++
-			}
+		case t.Kind == sqltext.String || t.Kind == sqltext.Quoted:
 			if depth == 0 {
 				out = append(out, "?")
 			}
-			i = j + 1
-		case c == '(':
+		case t.Text == "(":
 			depth++
-			i++
-		case c == ')':
+		case t.Text == ")":
 			depth--
-			i++
-		case c == ',' && depth == 0:
-			out = append(out, ",")
-			i++
-		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '$' || c >= 0x80:
+		case t.Text == ",":
+			if depth == 0 {
+				out = append(out, ",")
+			}
+		case namePart(t):
+			// One word of the adjacent name parts: s.t, $1, 2.5.
 			j := i
-			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= '0' && sql[j] <= '9' || sql[j] == '.' || sql[j] == '$' || sql[j] >= 0x80) {
+			for j+1 < len(toks) && toks[j+1].Pos == toks[j].End && namePart(toks[j+1]) {
 				j++
 			}
+			w := strings.ToUpper(sql[t.Pos:toks[j].End])
+			i = j
 			if depth == 0 {
-				out = append(out, strings.ToUpper(sql[i:j]))
-			} else if w := strings.ToUpper(sql[i:j]); w == "SELECT" || w == "DEFAULT" || w == "NOT" {
+				out = append(out, w)
+			} else if w == "SELECT" || w == "DEFAULT" || w == "NOT" {
 				out = append(out, w) // inside parentheses only what changes the verdict
 			}
-			i = j
-		default:
-			i++
 		}
 	}
 	return out
+}
+
+// namePart reports whether t is part of a word for sqlWords.
+func namePart(t sqltext.Token) bool {
+	switch t.Kind {
+	case sqltext.Word, sqltext.Number, sqltext.Param:
+		return true
+	}
+	return t.Text == "." || t.Text == "$"
 }
