@@ -22,6 +22,7 @@ var rank = map[string]int{
 	"fixture":   3, // generated rows for tables; beside migration, never imports it
 	"traffic":   3, // the contract between the runner and workloads; both import it
 	"workload":  4,
+	"lockwatch": 4, // lock waits and stalls while a step runs; beside workload
 	"runner":    5,
 	"verdict":   6,
 	"command":   6, // a workload stage: a release's own program as a traffic.Workload
@@ -158,6 +159,7 @@ var apart = []struct{ from, to, through string }{
 	{"runner", "workload", "traffic"},
 	{"runner", "command", "traffic"},
 	{"command", "workload", "traffic"},
+	{"lockwatch", "workload", "traffic"},
 }
 
 func TestStagesMeetThroughContracts(t *testing.T) {

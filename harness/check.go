@@ -64,7 +64,7 @@ type CheckConfig struct {
 	// Load turns on load mode: concurrent clients per release through before,
 	// during and after windows (docs/load.md). Empty keeps pass mode.
 	Load map[plan.Release]runner.Load
-	// MaxStall is the stall threshold: 0 is runner.DefaultMaxStall, negative
+	// MaxStall is the stall threshold: 0 is lockwatch.DefaultMaxStall, negative
 	// turns stall detection off.
 	MaxStall time.Duration
 	// Policy is the policy: the default table with its overrides and what a

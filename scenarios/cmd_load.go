@@ -10,6 +10,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/fixture"
+	"github.com/straddle-dev/straddle/harness/lockwatch"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
 )
@@ -26,7 +27,7 @@ func loadCommands() []Command {
 			Summary: fmt.Sprintf("Put the releases (default: both) in load mode from the next step on: N concurrent clients each (default %d) run the release's queries continuously through a before window of D (default %s), the whole step, and an after window of D, flat out or at PER_SECOND executions a second in all. off goes back to one pass at a time.", runner.DefaultClients, runner.DefaultDuration),
 			Run:     cmdTraffic},
 		{Name: "max-stall", Usage: "max-stall [-warn] DURATION|off",
-			Summary: fmt.Sprintf("Set the stall threshold (default %s): a query that a step holds up this long beyond its slowest run outside steps, waiting for a lock the step holds or is queued for, is a stall, reported with the step's statement, the lock and its holder. A stall in a required cell is a violation (cell … violation stall); with -warn it is a warning (cell … info stall).", runner.DefaultMaxStall),
+			Summary: fmt.Sprintf("Set the stall threshold (default %s): a query that a step holds up this long beyond its slowest run outside steps, waiting for a lock the step holds or is queued for, is a stall, reported with the step's statement, the lock and its holder. A stall in a required cell is a violation (cell … violation stall); with -warn it is a warning (cell … info stall).", lockwatch.DefaultMaxStall),
 			Run:     cmdMaxStall},
 		{Name: "generate", Usage: "generate [-seed N] TABLE ROWS COLUMN=KIND...",
 			Summary: "Fill TABLE with ROWS generated rows (1000, 50k, 1M) now, outside any step and without traffic, through COPY on PostgreSQL and LOAD DATA LOCAL on MySQL/MariaDB. Each COLUMN gets values of KIND, seeded: " + strings.Join(kinds, ", ") + "; a ?P suffix makes a fraction P NULL.",

@@ -11,9 +11,9 @@
 // In load mode (Config.Load, load.go) each release runs with concurrent clients,
 // continuously, through a before window, the step and an after window; Drive runs
 // one workload that way for a while. While a step runs, a lock monitor
-// (monitor.go) polls the server's activity and lock views, and an execution the
+// (package lockwatch) polls the server's activity and lock views, and an execution the
 // step held up beyond Config.MaxStall while waiting for the migration's lock is
-// recorded as a stall (stall.go) naming the step's statement, the lock and its
+// recorded as a stall (lockwatch.StallSink) naming the step's statement, the lock and its
 // holder.
 //
 // It must not decide verdicts or render reports, and it does not parse inputs: it

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/lockwatch"
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
@@ -71,7 +72,7 @@ type Config struct {
 	// step holds up this long or longer beyond its usual latency, waiting for a
 	// lock the migration holds or is queued for, is recorded as a stall too
 	// (observe.KindStall) with the step's statement, the lock and its holder
-	// (stall.go). Zero turns stall detection off.
+	// (lockwatch.StallSink). Zero turns stall detection off.
 	MaxStall time.Duration
 	// LockViews lets the lock monitor turn on better lock views on the server
 	// (engine.LockMonitor.LockViews). Set it only for servers straddle started.
@@ -92,7 +93,7 @@ type Config struct {
 	// For comparisons (the cost benchmark); a verdict needs the probes.
 	NoProbes bool
 
-	usual *usual // latencies outside steps, set by Open
+	usual *lockwatch.Usual // latencies outside steps, set by Open
 }
 
 // Rollout is a rollout in progress on one database: the migration connection and
@@ -106,7 +107,7 @@ type Rollout struct {
 	rollout  plan.Rollout
 	failed   bool
 	baseline bool
-	mon      *monitor // the lock monitor, opened at the first step with stall detection
+	mon      *lockwatch.Monitor // the lock monitor, opened at the first step with stall detection
 	monTried bool
 }
 
@@ -115,8 +116,8 @@ func Open(ctx context.Context, cfg Config) (*Rollout, error) {
 	if cfg.Passes == 0 {
 		cfg.Passes = 1
 	}
-	cfg.usual = &usual{max: map[waitKey]time.Duration{}}
-	cfg.Sink = usualSink{next: cfg.Sink, u: cfg.usual}
+	cfg.usual = lockwatch.NewUsual()
+	cfg.Sink = cfg.usual.Sink(cfg.Sink)
 	pool, err := cfg.DB.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open migration connection: %w", err)
@@ -266,7 +267,7 @@ func (r *Rollout) Exec(ctx context.Context, stmts []migration.Statement) error {
 
 // monitor returns the lock monitor when stall detection is on, opening it the first
 // time; nil when the server offers no view it can read.
-func (r *Rollout) monitor(ctx context.Context) *monitor {
+func (r *Rollout) monitor(ctx context.Context) *lockwatch.Monitor {
 	if r.cfg.MaxStall <= 0 || r.cfg.NoDuring || r.monTried {
 		return r.mon
 	}
@@ -276,21 +277,21 @@ func (r *Rollout) monitor(ctx context.Context) *monitor {
 	if lm.SessionID != "" {
 		_ = r.ap.conn.QueryRowContext(ctx, lm.SessionID).Scan(&id) // 0: holders are named, not the migration
 	}
-	r.mon = openMonitor(ctx, r.pool, lm, id, r.cfg.LockViews)
+	r.mon = lockwatch.Open(ctx, r.pool, lm, id, r.cfg.LockViews)
 	return r.mon
 }
 
 // Close releases the migration connection (and the lock monitor's).
 func (r *Rollout) Close() error {
-	err := errors.Join(r.mon.close(), r.ap.conn.Close())
+	err := errors.Join(r.mon.Close(), r.ap.conn.Close())
 	return errors.Join(err, r.pool.Close())
 }
 
 // runStep applies s while both releases run: in pass mode one pass after another
 // from just before the step begins until it ends; in load mode with their clients
 // through a before window, the step, and until it ends.
-func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon *monitor, prev plan.Boundary, s Step) (bool, error) {
-	prog := &progress{}
+func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon *lockwatch.Monitor, prev plan.Boundary, s Step) (bool, error) {
+	prog := &progress{Progress: &lockwatch.Progress{}}
 	// The states between the statements of a step that commits them one by one
 	// are states too: every release that runs during the step probes each.
 	prog.between = func(ctx context.Context, k int) error {
@@ -321,11 +322,10 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 	var before time.Duration
 	for _, rw := range releases(cfg, s.Boundary) {
 		lv := &live{w: rw.w, rel: rw.rel, sink: cfg.Sink}
-		lv.during = traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.current,
+		lv.during = traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.Current,
 			Observe: pol.observe(s.Boundary, rw.rel, plan.During)}
 		if _, ok := rw.w.(traffic.Executor); ok && cfg.MaxStall > 0 {
-			lv.sink = &stallSink{next: cfg.Sink, max: cfg.MaxStall, prog: prog, mon: mon, step: s, usual: cfg.usual,
-				instant: cfg.DB != nil && instantStep(cfg.DB.Family(), s)}
+			lv.sink = lockwatch.StallSink(cfg.Sink, cfg.MaxStall, family(cfg.DB), s.Statements, prog.Progress, mon, cfg.usual)
 		}
 		var load bool
 		lv.l, load = loadOf(cfg, rw.rel)
@@ -380,7 +380,7 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		case <-ctx.Done():
 		}
 	}
-	stopMon := mon.watch(ctx, prog)
+	stopMon := mon.Watch(ctx, prog.Progress)
 	ok, err := ap.apply(ctx, cfg, s, prog)
 	stopMon()
 	envErr := stopAll()
@@ -585,7 +585,7 @@ func (ap *applier) alive(ctx context.Context) bool {
 }
 
 // ownLocks records which relations the step's transaction holds locks on after
-// statement k (monitor.go reads it to name the statement that took a lock).
+// statement k (the lock monitor reads it to name the statement that took a lock).
 // Failures are ignored: it only sharpens reports.
 func (ap *applier) ownLocks(ctx context.Context, p *progress, k int) {
 	q := ap.dialect.Monitor.OwnLocks
@@ -604,7 +604,23 @@ func (ap *applier) ownLocks(ctx context.Context, p *progress, k int) {
 			rels = append(rels, r)
 		}
 	}
-	p.holding(k, rels)
+	p.Holding(k, rels)
+}
+
+// progress is a step's lockwatch.Progress and, when set, between: the probe of
+// the state after statement k of a step whose statements commit one by one,
+// before statement k+1 starts (read by the applier only).
+type progress struct {
+	*lockwatch.Progress
+	between func(ctx context.Context, k int) error
+}
+
+// family is db's family, "" without a database.
+func family(db engine.Database) engine.Family {
+	if db == nil {
+		return ""
+	}
+	return db.Family()
 }
 
 // statements runs s's statements, in one transaction where the dialect has
@@ -620,7 +636,7 @@ func (ap *applier) statements(ctx context.Context, s Step, stmt *progress) (int,
 	locked := false // LOCK TABLES holds locks until UNLOCK TABLES (MySQL)
 	for i, st := range s.Statements {
 		if stmt != nil {
-			stmt.begin(i + 1)
+			stmt.Begin(i + 1)
 		}
 		if _, err := ap.conn.ExecContext(ctx, st.SQL); err != nil {
 			if tx {

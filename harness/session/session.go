@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/lockwatch"
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
@@ -33,7 +34,7 @@ type Config struct {
 	// during and after windows (runner.Config.Load). Empty keeps pass mode.
 	Load map[plan.Release]runner.Load
 	// MaxStall is the stall threshold (runner.Config.MaxStall): zero means
-	// runner.DefaultMaxStall, negative turns stall detection off.
+	// lockwatch.DefaultMaxStall, negative turns stall detection off.
 	MaxStall time.Duration
 	// Planned is the whole rollout when it is known before it runs
 	// (runner.Config.Planned); Run fills it from its steps.
@@ -60,7 +61,7 @@ const maxIdle = 256
 func maxStall(d time.Duration) time.Duration {
 	switch {
 	case d == 0:
-		return runner.DefaultMaxStall
+		return lockwatch.DefaultMaxStall
 	case d < 0:
 		return 0
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/lockwatch"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/runner"
 )
@@ -32,7 +33,7 @@ func (l *loadFlags) register(fs *flag.FlagSet) {
 	fs.Var(&l.clients, "clients", fmt.Sprintf("load mode: `N` concurrent clients per release (default %d), or old=N,new=M; each release runs continuously through a before window, the step and an after window", runner.DefaultClients))
 	fs.Var(&l.rate, "rate", "load mode: `R` executions a second per release in all (default: as fast as the server takes them), or old=R,new=S")
 	fs.Var(&l.duration, "duration", fmt.Sprintf("load mode: length `D` of the before and after windows (default %s), or old=D,new=E", runner.DefaultDuration))
-	fs.Var(&l.maxStall, "max-stall", fmt.Sprintf("a query a step holds up `D` beyond its usual latency is a stall, reported as blocking with the lock and its holder (default %s; off to turn off)", runner.DefaultMaxStall))
+	fs.Var(&l.maxStall, "max-stall", fmt.Sprintf("a query a step holds up `D` beyond its usual latency is a stall, reported as blocking with the lock and its holder (default %s; off to turn off)", lockwatch.DefaultMaxStall))
 	fs.StringVar(&l.stalls, "stalls", "violation", "what a stall in a required cell is: `violation` (fails the check) or warning (reported only)")
 	fs.BoolVar(&l.latency, "latency", false, "add each release's executions and p50/p99/max latency per boundary, window (before, during, after the step) and query to the text report")
 	fs.Var(&l.overrides, "policy", "override the policy table: `SELECTOR:RELEASE=REQUIREMENT[@during|after]` with SELECTOR *, a phase or PHASE/STEP and REQUIREMENT required, informational or skip (repeatable; later ones win), e.g. --policy contract:old=required")

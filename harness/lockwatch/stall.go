@@ -1,15 +1,17 @@
-package runner
+package lockwatch
 
 import (
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 )
 
-// DefaultMaxStall is the stall threshold sessions and the CLI use unless told
+// DefaultMaxStall is the stall threshold checks and scenarios use unless told
 // otherwise: a query of the old release held up this long by a migration step is
 // downtime in all but name.
 const DefaultMaxStall = time.Second
@@ -23,14 +25,14 @@ const DefaultMaxStall = time.Second
 // as a blocking finding. Without a working monitor, latency alone decides. Safe
 // for concurrent use (the recorder it wraps is).
 type stallSink struct {
-	next observe.Sink
-	max  time.Duration
-	prog *progress
-	mon  *monitor
-	step Step
+	next  observe.Sink
+	max   time.Duration
+	prog  *Progress
+	mon   *Monitor
+	stmts []migration.Statement // the step's
 	// usual is each query's longest latency outside steps: the wait is what the
 	// step added beyond it.
-	usual *usual
+	usual *Usual
 	// instant is set when every statement of the step only changes metadata
 	// (instant.go): then only a lock-queue wait — the step itself seen waiting
 	// behind someone — is a stall; a longer wait is the machine's slowness.
@@ -38,6 +40,15 @@ type stallSink struct {
 }
 
 var _ observe.Sink = (*stallSink)(nil)
+
+// StallSink returns the sink for the events of the releases' queries while a
+// step with statements stmts applies on family f: it passes every event on to
+// next and records a stall too for a query execution that the step held up by max
+// or longer beyond its usual latency (usual), with the statement that held it
+// (prog) and the lock and its holder (mon; nil judges by latency alone).
+func StallSink(next observe.Sink, max time.Duration, f engine.Family, stmts []migration.Statement, prog *Progress, mon *Monitor, usual *Usual) observe.Sink {
+	return &stallSink{next: next, max: max, prog: prog, mon: mon, stmts: stmts, usual: usual, instant: InstantStep(f, stmts)}
+}
 
 func (s *stallSink) Record(e observe.Event) {
 	s.next.Record(e)
@@ -62,19 +73,19 @@ func (s *stallSink) Record(e observe.Event) {
 		// that would come and go with the machine's load.
 		return
 	}
-	st.Statement = s.prog.at(began)
-	if st.Statement == 0 && len(s.step.Statements) > 0 {
+	st.Statement = s.prog.At(began)
+	if st.Statement == 0 && len(s.stmts) > 0 {
 		st.Statement = 1 // it began as the step began
 	}
 	// In a transaction a lock is held to the end of the step: the statement
 	// that took it, where known, is the one that held the query up.
 	if seen && w.holder.migration && w.relation != "" {
-		if k := s.prog.lockedBy(w.relation); k > 0 && k <= st.Statement {
+		if k := s.prog.LockedBy(w.relation); k > 0 && k <= st.Statement {
 			st.Statement = k
 		}
 	}
-	if st.Statement > 0 && st.Statement <= len(s.step.Statements) {
-		st.SQL = s.step.Statements[st.Statement-1].SQL
+	if st.Statement > 0 && st.Statement <= len(s.stmts) {
+		st.SQL = s.stmts[st.Statement-1].SQL
 	}
 	if seen {
 		st.Holder = s.mon.describe(w, st.SQL)
@@ -82,16 +93,23 @@ func (s *stallSink) Record(e observe.Event) {
 	s.next.Record(st)
 }
 
-// usual keeps, for each release's query, its longest latency outside steps (after
+// Usual keeps, for each release's query, its longest latency outside steps (after
 // windows, before windows). A query that is slow by nature — a report that always
 // takes two seconds — is a stall only when a step holds it up by the threshold
 // beyond that. Safe for concurrent use; mu protects max.
-type usual struct {
+type Usual struct {
 	mu  sync.Mutex
 	max map[waitKey]time.Duration
 }
 
-func (u *usual) of(rel plan.Release, query string) time.Duration {
+// NewUsual returns an empty Usual.
+func NewUsual() *Usual { return &Usual{max: map[waitKey]time.Duration{}} }
+
+// Sink returns a sink that records into next and remembers in u the latencies of
+// queries outside steps.
+func (u *Usual) Sink(next observe.Sink) observe.Sink { return usualSink{next: next, u: u} }
+
+func (u *Usual) of(rel plan.Release, query string) time.Duration {
 	if u == nil {
 		return 0
 	}
@@ -103,7 +121,7 @@ func (u *usual) of(rel plan.Release, query string) time.Duration {
 // usualSink records into next and remembers latencies outside steps in u.
 type usualSink struct {
 	next observe.Sink
-	u    *usual
+	u    *Usual
 }
 
 func (s usualSink) Record(e observe.Event) {

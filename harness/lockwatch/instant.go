@@ -1,14 +1,15 @@
-package runner
+package lockwatch
 
 import (
 	"slices"
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
-// instantStep reports whether every statement of a step only changes metadata
+// InstantStep reports whether every statement of a step only changes metadata
 // (renames, views, nullable columns without a default, triggers, functions,
 // comments, …): the server does no work proportional to the data, so the step
 // holds its locks for milliseconds whatever the table's size. A query held up
@@ -17,11 +18,11 @@ import (
 // lock-queue stall (the step waiting behind a long query) is seen by the lock
 // monitor and kept. The classification is conservative: a statement it does not
 // know is taken as doing work.
-func instantStep(f engine.Family, s Step) bool {
-	if len(s.Statements) == 0 {
+func InstantStep(f engine.Family, stmts []migration.Statement) bool {
+	if len(stmts) == 0 {
 		return false
 	}
-	for _, st := range s.Statements {
+	for _, st := range stmts {
 		if !instantStatement(f, st.SQL) {
 			return false
 		}
@@ -29,7 +30,7 @@ func instantStep(f engine.Family, s Step) bool {
 	return true
 }
 
-// instantStatement classifies one statement (see instantStep).
+// instantStatement classifies one statement (see InstantStep).
 func instantStatement(f engine.Family, sql string) bool {
 	w := sqlWords(f, sql)
 	if len(w) == 0 {

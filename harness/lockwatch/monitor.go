@@ -1,9 +1,8 @@
-package runner
+package lockwatch
 
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,10 +13,10 @@ import (
 	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
-// MonitorInterval is how often the lock monitor polls the server while a step runs.
-const MonitorInterval = 50 * time.Millisecond
+// Interval is how often the Monitor polls the server while a step runs.
+const Interval = 50 * time.Millisecond
 
-// monitor polls the server's activity and lock views while a step runs, on a
+// Monitor polls the server's activity and lock views while a step runs, on a
 // connection of its own, and remembers for each release's query (recognized by its
 // traffic.Tag) the last lock wait it saw: what lock, and who held it — the
 // migration connection (whose current statement the runner knows), another
@@ -25,7 +24,7 @@ const MonitorInterval = 50 * time.Millisecond
 //
 // It reads only; its queries come from the dialect (engine.LockMonitor). Methods
 // other than watch and close are safe for concurrent use; mu protects seen.
-type monitor struct {
+type Monitor struct {
 	conn      *sql.Conn
 	lm        engine.LockMonitor
 	migration int64  // the migration connection's server id; 0 when unknown
@@ -98,10 +97,10 @@ func (w lockWait) score() int {
 	return n
 }
 
-// openMonitor opens the monitor's connection and finds which of the dialect's
+// Open opens the monitor's connection and finds which of the dialect's
 // queries the server accepts. It returns nil (no monitor, stalls still detected
 // by latency) when the dialect has none or the server accepts none.
-func openMonitor(ctx context.Context, pool *sql.DB, lm engine.LockMonitor, migration int64, views bool) *monitor {
+func Open(ctx context.Context, pool *sql.DB, lm engine.LockMonitor, migration int64, views bool) *Monitor {
 	if len(lm.Activity) == 0 {
 		return nil
 	}
@@ -114,7 +113,7 @@ func openMonitor(ctx context.Context, pool *sql.DB, lm engine.LockMonitor, migra
 			_, _ = conn.ExecContext(ctx, q) // better views if allowed; fine without
 		}
 	}
-	m := &monitor{conn: conn, lm: lm, migration: migration}
+	m := &Monitor{conn: conn, lm: lm, migration: migration}
 	for _, q := range lm.Activity {
 		if _, err := m.sessions(ctx, q); err == nil {
 			m.activity = q
@@ -129,9 +128,9 @@ func openMonitor(ctx context.Context, pool *sql.DB, lm engine.LockMonitor, migra
 	return m
 }
 
-// watch starts polling until the returned function is called; that function
+// Watch starts polling until the returned function is called; that function
 // waits for the poller to finish.
-func (m *monitor) watch(ctx context.Context, prog *progress) (stop func()) {
+func (m *Monitor) Watch(ctx context.Context, prog *Progress) (stop func()) {
 	if m == nil {
 		return func() {}
 	}
@@ -141,7 +140,7 @@ func (m *monitor) watch(ctx context.Context, prog *progress) (stop func()) {
 	halt, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(MonitorInterval)
+		t := time.NewTicker(Interval)
 		defer t.Stop()
 		for {
 			m.poll(ctx, prog)
@@ -158,10 +157,10 @@ func (m *monitor) watch(ctx context.Context, prog *progress) (stop func()) {
 }
 
 // lookup returns the most telling wait seen for a release's query during the
-// current step. blind is true when the monitor cannot vouch either way (there is
+// current step. blind is true when the Monitor cannot vouch either way (there is
 // none, or none of its polls has worked this step): stalls are then judged by
 // latency alone.
-func (m *monitor) lookup(rel plan.Release, query string) (w lockWait, ok, blind bool) {
+func (m *Monitor) lookup(rel plan.Release, query string) (w lockWait, ok, blind bool) {
 	if m == nil {
 		return lockWait{}, false, true
 	}
@@ -171,7 +170,8 @@ func (m *monitor) lookup(rel plan.Release, query string) (w lockWait, ok, blind 
 	return w, ok, m.polls == 0
 }
 
-func (m *monitor) close() error {
+// Close closes the monitor's connection. A nil Monitor has none.
+func (m *Monitor) Close() error {
 	if m == nil {
 		return nil
 	}
@@ -179,7 +179,7 @@ func (m *monitor) close() error {
 }
 
 // sessions runs an activity query.
-func (m *monitor) sessions(ctx context.Context, q string) (map[int64]session, error) {
+func (m *Monitor) sessions(ctx context.Context, q string) (map[int64]session, error) {
 	rows, err := m.conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
@@ -205,8 +205,8 @@ type edge struct {
 }
 
 // poll reads the server's views once and records the waits of tagged sessions. A
-// failed poll is skipped: the monitor only adds detail to stalls found by latency.
-func (m *monitor) poll(ctx context.Context, prog *progress) {
+// failed poll is skipped: the Monitor only adds detail to stalls found by latency.
+func (m *Monitor) poll(ctx context.Context, prog *Progress) {
 	ss, err := m.sessions(ctx, m.activity)
 	if err != nil {
 		return
@@ -260,7 +260,7 @@ func (m *monitor) poll(ctx context.Context, prog *progress) {
 			w.lock = s.wait
 		}
 		if h.migration {
-			w.statement = prog.current()
+			w.statement = prog.Current()
 			w.behind = behind
 			if w.behind == nil && s.ms > 0 && lastBehind != nil {
 				// The migration is past its wait in this snapshot (or between
@@ -293,7 +293,7 @@ func (m *monitor) poll(ctx context.Context, prog *progress) {
 	}
 }
 
-func (m *monitor) readEdges(ctx context.Context, q string, into map[int64][]edge) error {
+func (m *Monitor) readEdges(ctx context.Context, q string, into map[int64][]edge) error {
 	rows, err := m.conn.QueryContext(ctx, q)
 	if err != nil {
 		return err
@@ -318,7 +318,7 @@ func (m *monitor) readEdges(ctx context.Context, q string, into map[int64][]edge
 // blockers (or, where no lock view names blockers, if it is busy: a queued DDL is
 // what holds everyone up on MySQL), else the blocker that has been running
 // longest. ok is false when nobody is known.
-func (m *monitor) holder(id int64, ss map[int64]session, edges map[int64][]edge) (party, string, bool) {
+func (m *Monitor) holder(id int64, ss map[int64]session, edges map[int64][]edge) (party, string, bool) {
 	var cands []int64
 	lock := ""
 	for _, e := range edges[id] {
@@ -356,7 +356,7 @@ func (m *monitor) holder(id int64, ss map[int64]session, edges map[int64][]edge)
 	return m.party(best, ss), lock, true
 }
 
-func (m *monitor) party(id int64, ss map[int64]session) party {
+func (m *Monitor) party(id int64, ss map[int64]session) party {
 	p := party{id: id, migration: id == m.migration && m.migration != 0}
 	s := ss[id]
 	if rel, q, ok := traffic.ParseTag(s.query); ok {
@@ -367,7 +367,7 @@ func (m *monitor) party(id int64, ss map[int64]session) party {
 }
 
 // name renders a party: "pid 4242 (migration)", "thread 12 (old LongReport)".
-func (m *monitor) name(p party) string {
+func (m *Monitor) name(p party) string {
 	s := m.lm.SessionNoun + " " + strconv.FormatInt(p.id, 10)
 	switch {
 	case p.migration:
@@ -382,7 +382,7 @@ func (m *monitor) name(p party) string {
 // 4242 (migration): CREATE INDEX …", with ", itself waiting for thread 12 (old
 // LongReport): SELECT …" when the holder waits too. stmtSQL is the migration
 // statement's text, which the runner knows better than the activity view.
-func (m *monitor) describe(w lockWait, stmtSQL string) string {
+func (m *Monitor) describe(w lockWait, stmtSQL string) string {
 	var b strings.Builder
 	if w.lock != "" {
 		b.WriteString(w.lock + " held by ")
@@ -405,69 +405,3 @@ func (m *monitor) describe(w lockWait, stmtSQL string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// progress is how far a step has got: the statement being applied, when each
-// began, and which statement first held a lock on each relation (where the
-// dialect can tell). Safe for concurrent use; mu protects all fields.
-type progress struct {
-	mu     sync.Mutex
-	n      int
-	starts []time.Time    // starts[k-1] is when statement k began
-	locked map[string]int // relation → the statement that first held a lock on it
-	// between, when set, probes the state after statement k of a step whose
-	// statements commit one by one, before statement k+1 starts. Set before the
-	// step starts; read by the applier only.
-	between func(ctx context.Context, k int) error
-}
-
-// holding records that statement k holds locks on the relations.
-func (p *progress) holding(k int, relations []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.locked == nil {
-		p.locked = map[string]int{}
-	}
-	for _, r := range relations {
-		if _, ok := p.locked[r]; !ok {
-			p.locked[r] = k
-		}
-	}
-}
-
-// lockedBy returns the statement that first held a lock on relation, 0 if none
-// is known.
-func (p *progress) lockedBy(relation string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.locked[relation]
-}
-
-// begin marks statement k (1-based) as started now.
-func (p *progress) begin(k int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n = k
-	p.starts = append(p.starts, time.Now())
-}
-
-// current is the statement being applied, 0 before the first.
-func (p *progress) current() int {
-	if p == nil {
-		return 0
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.n
-}
-
-// at is the statement that was running at t: 0 before the first began.
-func (p *progress) at(t time.Time) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	i, _ := slices.BinarySearchFunc(p.starts, t, func(s, t time.Time) int { return s.Compare(t) })
-	// starts[i-1] <= t < starts[i]
-	if i < len(p.starts) && p.starts[i].Equal(t) {
-		i++
-	}
-	return i
-}

@@ -1,4 +1,4 @@
-package runner
+package lockwatch
 
 import (
 	"testing"
@@ -58,8 +58,8 @@ func TestInstantStatement(t *testing.T) {
 // queue); otherwise the wait was the machine's slowness and no stall is
 // recorded, whatever the load.
 func TestStallOfInstantStep(t *testing.T) {
-	step := Step{Phase: plan.Expand, Name: "rename", Statements: []migration.Statement{
-		{SQL: "ALTER TABLE users RENAME TO accounts"}, {SQL: "CREATE VIEW users AS SELECT id, name FROM accounts"}}}
+	stmts := []migration.Statement{
+		{SQL: "ALTER TABLE users RENAME TO accounts"}, {SQL: "CREATE VIEW users AS SELECT id, name FROM accounts"}}
 	for _, tc := range []struct {
 		name    string
 		instant bool
@@ -72,10 +72,10 @@ func TestStallOfInstantStep(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := observe.NewRecorder()
-			m := &monitor{lm: engine.LockMonitor{SessionNoun: "pid"}, polls: 1, seen: map[waitKey]lockWait{
+			m := &Monitor{lm: engine.LockMonitor{SessionNoun: "pid"}, polls: 1, seen: map[waitKey]lockWait{
 				{plan.Old, "GetUser"}: {holder: party{id: 42, migration: true}, behind: tc.behind, held: time.Now()},
 			}}
-			s := &stallSink{next: rec, max: time.Second, prog: &progress{}, mon: m, step: step, usual: &usual{max: map[waitKey]time.Duration{}}, instant: tc.instant}
+			s := &stallSink{next: rec, max: time.Second, prog: &Progress{}, mon: m, stmts: stmts, usual: NewUsual(), instant: tc.instant}
 			s.Record(observe.Event{Kind: observe.KindQuery, Window: plan.During, Release: plan.Old, Query: "GetUser", Outcome: observe.OK, Latency: 1500 * time.Millisecond})
 			got := false
 			for _, c := range rec.Snapshot().Cells {

@@ -1,4 +1,4 @@
-package runner
+package lockwatch
 
 import (
 	"testing"
@@ -16,7 +16,7 @@ func TestMonitorHolder(t *testing.T) {
 		12:  {id: 12, ms: 200, waiting: true, query: "/* straddle:old:Get */ SELECT v FROM t"},
 		13:  {id: 13, ms: 50, query: "/* straddle:new:Put */ INSERT INTO t VALUES (1)"},
 	}
-	m := &monitor{migration: mig, lm: engine.LockMonitor{SessionNoun: "thread"}}
+	m := &Monitor{migration: mig, lm: engine.LockMonitor{SessionNoun: "thread"}}
 	for _, tc := range []struct {
 		name   string
 		id     int64
@@ -48,7 +48,7 @@ func TestMonitorHolder(t *testing.T) {
 }
 
 func TestMonitorDescribe(t *testing.T) {
-	m := &monitor{lm: engine.LockMonitor{SessionNoun: "pid"}}
+	m := &Monitor{lm: engine.LockMonitor{SessionNoun: "pid"}}
 	w := lockWait{
 		lock:   "AccessExclusiveLock on users",
 		holder: party{id: 42, migration: true, sql: "ALTER TABLE users\n  ADD COLUMN c int"},
@@ -64,23 +64,23 @@ func TestMonitorDescribe(t *testing.T) {
 }
 
 func TestProgressAt(t *testing.T) {
-	var p progress
+	var p Progress
 	t0 := time.Now()
-	p.begin(1)
+	p.Begin(1)
 	time.Sleep(2 * time.Millisecond)
 	t1 := time.Now()
-	p.begin(2)
+	p.Begin(2)
 	for _, tc := range []struct {
 		at   time.Time
 		want int
 	}{{t0.Add(-time.Second), 0}, {t1, 1}, {time.Now().Add(time.Second), 2}} {
-		if got := p.at(tc.at); got != tc.want {
+		if got := p.At(tc.at); got != tc.want {
 			t.Errorf("at(%v) = %d, want %d", tc.at.Sub(t0), got, tc.want)
 		}
 	}
-	p.holding(1, []string{"users"})
-	p.holding(2, []string{"users", "orders"})
-	if p.lockedBy("users") != 1 || p.lockedBy("orders") != 2 || p.lockedBy("x") != 0 {
+	p.Holding(1, []string{"users"})
+	p.Holding(2, []string{"users", "orders"})
+	if p.LockedBy("users") != 1 || p.LockedBy("orders") != 2 || p.LockedBy("x") != 0 {
 		t.Errorf("locked = %v, want users by 1, orders by 2", p.locked)
 	}
 }
