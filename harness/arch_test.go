@@ -3,6 +3,7 @@ package harness
 import (
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,7 @@ var rank = map[string]int{
 	"workload":  4,
 	"lockwatch": 4, // lock waits and stalls while a step runs; beside workload
 	"runner":    5,
+	"release":   5, // executes a workload's queries; beside runner, which drives it through traffic
 	"verdict":   6,
 	"command":   6, // a workload stage: a release's own program as a traffic.Workload
 	"report":    7,
@@ -123,6 +125,30 @@ func TestPurePackagesDoNoIO(t *testing.T) {
 	}
 }
 
+// readers are stages that read user files and talk to no database: what they
+// produce is executed by a later stage (workload's queries by release).
+var readers = []string{"workload", "migration", "input", "plan"}
+
+func TestReadersTalkToNoDatabase(t *testing.T) {
+	for _, p := range list(t) {
+		from := stage(p.ImportPath)
+		if !slices.Contains(readers, from) || strings.Contains(p.ImportPath, "test") {
+			continue
+		}
+		// database/sql comes in through engine's contract types; no driver may.
+		for _, d := range append(p.Imports, p.Deps...) {
+			for _, bad := range []string{"github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "github.com/testcontainers"} {
+				if d == bad || strings.HasPrefix(d, bad+"/") {
+					t.Errorf("%s depends on %s: %s reads files and talks to no database", p.ImportPath, d, from)
+				}
+			}
+		}
+		if slices.Contains(p.Imports, "database/sql") {
+			t.Errorf("%s imports database/sql: %s reads files and talks to no database", p.ImportPath, from)
+		}
+	}
+}
+
 // matrix (top level, beside harness) multiplies runs but runs nothing: it may use
 // the types of plan, engine and verdict, never a driver, a provider or a runner.
 func TestMatrixRunsNothing(t *testing.T) {
@@ -160,6 +186,7 @@ var apart = []struct{ from, to, through string }{
 	{"runner", "command", "traffic"},
 	{"command", "workload", "traffic"},
 	{"lockwatch", "workload", "traffic"},
+	{"command", "release", "traffic"},
 }
 
 func TestStagesMeetThroughContracts(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/schema"
 	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/workload"
@@ -148,7 +149,7 @@ const pasteExecution = 9_000_001
 
 // pasteable is a query's SQL with the arguments of its first argument set (or
 // the ones straddle generated for it) inlined; "" when it cannot be made.
-func pasteable(w *workload.Workload, name string, gen []workload.Generated, f engine.Family) string {
+func pasteable(w *workload.Workload, name string, gen []release.Generated, f engine.Family) string {
 	if w == nil {
 		return ""
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/verdict"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
@@ -96,16 +97,16 @@ func TestGeneratedNotes(t *testing.T) {
 		plan.Old: {Queries: []workload.Query{q("GetUser", false), q("ListUsers", true)}},
 		plan.New: {Queries: []workload.Query{q("GetUser", false), q("ListUsers", false)}},
 	}}
-	gen := []workload.Generated{
-		{Query: "GetUser", Types: []string{"int8"}, Args: []workload.Arg{{Kind: workload.ArgInt, Text: "{{n}}"}}, From: workload.TypesFromServer},
-		{Query: "GetUser", Types: []string{"int8"}, Args: []workload.Arg{{Kind: workload.ArgInt, Text: "{{n}}"}}, From: workload.TypesFromServer},
-		{Query: "ListUsers", Types: []string{""}, Args: []workload.Arg{{Kind: workload.ArgString, Text: "x"}}, From: workload.TypesFromColumns},
+	gen := []release.Generated{
+		{Query: "GetUser", Types: []string{"int8"}, Args: []workload.Arg{{Kind: workload.ArgInt, Text: "{{n}}"}}, From: release.TypesFromServer},
+		{Query: "GetUser", Types: []string{"int8"}, Args: []workload.Arg{{Kind: workload.ArgInt, Text: "{{n}}"}}, From: release.TypesFromServer},
+		{Query: "ListUsers", Types: []string{""}, Args: []workload.Arg{{Kind: workload.ArgString, Text: "x"}}, From: release.TypesFromColumns},
 	}
 	got := generatedNotes(gen, in)
 	want := []string{
 		"old GetUser has no -- args: line; arguments generated from server-reported types: $1 int8 = {{n}}",
 		"new GetUser has no -- args: line; arguments generated from server-reported types: $1 int8 = {{n}}",
-		"new ListUsers has no -- args: line; arguments generated from " + workload.TypesFromColumns + ": $1 = 'x'",
+		"new ListUsers has no -- args: line; arguments generated from " + release.TypesFromColumns + ": $1 = 'x'",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("notes (-want +got):\n%s\nold's queries come first; a name only new generates is new's", diff)

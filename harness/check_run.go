@@ -12,6 +12,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/verdict"
@@ -183,7 +184,7 @@ func fresh(rels []plan.Release, rel plan.Release) bool {
 // generatedNotes says which queries ran with arguments straddle made up. The
 // session lists the old release's generated queries before the new one's; a name
 // both releases define belongs to old the first time it is seen.
-func generatedNotes(gen []workload.Generated, in *familyInputs) []string {
+func generatedNotes(gen []release.Generated, in *familyInputs) []string {
 	needs := func(rel plan.Release, name string) bool {
 		w := in.queries[rel]
 		if w == nil {

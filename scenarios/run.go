@@ -17,8 +17,8 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/verdict"
-	"github.com/straddle-dev/straddle/harness/workload"
 	"github.com/straddle-dev/straddle/matrix"
 )
 
@@ -65,7 +65,7 @@ type RunConfig struct {
 	Parallel int
 	// Verbose keeps the whole log of every script, not only of failed phases.
 	Verbose bool
-	Counter workload.Counter
+	Counter release.Counter
 	Passes  int
 	// NoProbes turns the state probes off (Config.NoProbes): cost comparisons.
 	NoProbes bool

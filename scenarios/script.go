@@ -14,9 +14,9 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/verdict"
-	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // Config is what the scripts of one engine share in a run.
@@ -31,7 +31,7 @@ type Config struct {
 	// and test its capabilities with [cap:NAME].
 	Engine engine.Spec
 	// Counter numbers {{n}} across the whole run; nil uses the process-wide one.
-	Counter workload.Counter
+	Counter release.Counter
 	// Passes is the number of after-window passes per release and boundary (0: 1).
 	Passes int
 	// NoProbes turns the state probes off (session.Config.NoProbes): for cost

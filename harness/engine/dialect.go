@@ -481,3 +481,12 @@ func (d *Dialect) ReadSchema(ctx context.Context, q Queryer) (schema.Snapshot, e
 	}
 	return schema.New(kept), nil
 }
+
+// QuoteIdent quotes name as an identifier of family f: `name` on MySQL/MariaDB,
+// "name" elsewhere, the quote doubled inside.
+func QuoteIdent(f Family, name string) string {
+	if f == MySQL {
+		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

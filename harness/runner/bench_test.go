@@ -20,6 +20,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
@@ -186,7 +187,7 @@ func releaseOn(b *testing.B, pool *sql.DB, f engine.Family, src string) traffic.
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := workload.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs}, pool, f, workload.WithTags())
+	r, err := release.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs}, pool, f, release.WithTags())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -389,7 +390,7 @@ func BenchmarkDriveBindings(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r, err := workload.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs, Binding: bind}, p, db.Family(), workload.WithTags())
+				r, err := release.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs, Binding: bind}, p, db.Family(), release.WithTags())
 				if err != nil {
 					b.Fatal(err)
 				}

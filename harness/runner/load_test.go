@@ -10,6 +10,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
@@ -221,7 +222,7 @@ func TestLoadModeKeepsLongLivedSessions(t *testing.T) {
 			}
 			pool := open(t, db)
 			pool.SetMaxIdleConns(16)
-			r, err := workload.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs, FreshConnections: fresh}, pool, db.Family())
+			r, err := release.NewRunner(&workload.Workload{Release: plan.Old, Queries: qs, FreshConnections: fresh}, pool, db.Family())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/engine/enginetest"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
@@ -53,7 +54,7 @@ func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) 
 	w := &workload.Workload{Release: rel, Queries: qs}
 	pool := open(t, db)
 	pool.SetMaxIdleConns(16) // keep every client's connection between windows, as a session's pool does
-	r, err := workload.NewRunner(w, pool, db.Family(), workload.WithTags())
+	r, err := release.NewRunner(w, pool, db.Family(), release.WithTags())
 	if err != nil {
 		t.Fatal(err)
 	}

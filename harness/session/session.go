@@ -12,6 +12,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/verdict"
@@ -29,7 +30,7 @@ type Config struct {
 	// NoDuring turns off traffic while steps are applied.
 	NoDuring bool
 	// Counter numbers {{n}} across the whole run; nil uses the process-wide one.
-	Counter workload.Counter
+	Counter release.Counter
 	// Load turns on load mode: concurrent clients per release through before,
 	// during and after windows (runner.Config.Load). Empty keeps pass mode.
 	Load map[plan.Release]runner.Load
@@ -77,8 +78,8 @@ type Session struct {
 	ro       *runner.Rollout
 	pools    []*sql.DB
 	work     map[plan.Release]traffic.Workload
-	runners  []*workload.Runner
-	writes   *workload.WriteSet // the tables the releases write, shared by their runners
+	runners  []*release.Runner
+	writes   *release.WriteSet // the tables the releases write, shared by their runners
 	steps    int
 	envError error
 }
@@ -93,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", srv.Spec(), err)
 	}
-	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]traffic.Workload{}, writes: &workload.WriteSet{}}
+	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]traffic.Workload{}, writes: &release.WriteSet{}}
 	s.ro, err = runner.Open(ctx, runner.Config{
 		Engine: s.Engine(), DB: db, Sink: s.rec, Passes: cfg.Passes, NoDuring: cfg.NoDuring,
 		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall), Policy: cfg.Policy, Planned: cfg.Planned,
@@ -161,12 +162,12 @@ func (s *Session) SetWorkload(ctx context.Context, w *workload.Workload) error {
 	s.pools = append(s.pools, freshPool)
 	freshPool.SetMaxIdleConns(0)
 	// Tagged queries let the lock monitor tell which release waits for whom.
-	opts := []workload.Option{workload.WithTags(), workload.WithWriteSet(s.writes), workload.WithFreshPool(freshPool)}
+	opts := []release.Option{release.WithTags(), release.WithWriteSet(s.writes), release.WithFreshPool(freshPool)}
 	s.writes.Add(w)
 	if s.cfg.Counter != nil {
-		opts = append(opts, workload.WithCounter(s.cfg.Counter))
+		opts = append(opts, release.WithCounter(s.cfg.Counter))
 	}
-	r, err := workload.NewRunner(w, pool, s.db.Family(), opts...)
+	r, err := release.NewRunner(w, pool, s.db.Family(), opts...)
 	if err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func openBinding(ctx context.Context, db engine.Database, b engine.Binding) (*sq
 
 // SetRelease makes wl (an external command, say) the release's workload.
 func (s *Session) SetRelease(rel plan.Release, wl traffic.Workload) {
-	if _, ok := wl.(*workload.Runner); !ok {
+	if _, ok := wl.(*release.Runner); !ok {
 		s.writes.AddAll() // what a command writes is unknown: compare no values
 	}
 	s.work[rel] = wl
@@ -197,8 +198,8 @@ func (s *Session) SetRelease(rel plan.Release, wl traffic.Workload) {
 }
 
 // Generated lists queries whose arguments were generated from server-reported types.
-func (s *Session) Generated() []workload.Generated {
-	var out []workload.Generated
+func (s *Session) Generated() []release.Generated {
+	var out []release.Generated
 	for _, r := range s.runners {
 		out = append(out, r.Generated()...)
 	}
@@ -374,7 +375,7 @@ type StepProgress struct {
 }
 
 // compile expands the stars of the queries sqlc compiled for each release
-// (workload.Runner.Compile) against that release's own schema, as sqlc did when
+// (release.Runner.Compile) against that release's own schema, as sqlc did when
 // it generated the release's code: the old release's against the baseline, the
 // new release's against the schema after every step (sqlc reads all of the
 // release's migrations). It builds them in a scratch database of its own, with
@@ -382,7 +383,7 @@ type StepProgress struct {
 // replayed there: the runner then expands at the first state where the release
 // is required.
 func (s *Session) compile(ctx context.Context, steps []runner.Step) error {
-	var old, new []*workload.Runner
+	var old, new []*release.Runner
 	for _, r := range s.runners {
 		if !r.Compiles() {
 			continue

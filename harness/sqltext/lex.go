@@ -162,3 +162,12 @@ func unterminated(pos int, q byte) *Error {
 	}
 	return &Error{pos, fmt.Sprintf("unterminated %s (missing closing %c)", what, q)}
 }
+
+// UnquoteIdent drops the quotes of a "quoted" or `quoted` identifier; any other text is returned as it is.
+func UnquoteIdent(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '`') && s[len(s)-1] == s[0] {
+		q := string(s[0])
+		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
+	}
+	return s
+}

@@ -1,15 +1,13 @@
-// Package workload reads a release's queries and executes them against a database
-// while its schema is being migrated.
+// Package workload reads a release's queries: what the release sends to the
+// database, as typed Query values. Package release executes them.
 //
 // Inputs: query files in the sqlc-compatible format of shared/DESIGN.md, from a
 // file, a directory of *.sql files or git:REV:PATH (Load, Parse); sqlc-generated
 // Go code (the query constants of *.sql.go files, pgx CopyFrom calls) and sqlc
 // configs (sqlc.yaml/yml/json, versions 1 and 2), on disk or at a git revision
-// (Load, sqlcsource.go); then a *sql.DB for one release on one database
-// (NewRunner). ExpandStars rewrites star projections against a live schema, as
-// sqlc does for the queries of a config (Query.Compiled). Outputs: typed Query values, and one
-// observe.Event per execution (Runner.Pass): OK, Error with the server's code and
-// normalized class, or Mismatch when a "-- expect:" check fails.
+// (Load, sqlcsource.go). ExpandStars rewrites star projections given a table's
+// columns, as sqlc does for the queries of a config (Query.Compiled). Outputs:
+// typed Query values in a Workload; Query.For renders one for a family.
 //
 // The format, line by line:
 //
@@ -32,18 +30,13 @@
 // at parse time, to $1…$N; an argument for a sqlc.slice is a list "(1, 2, 3)" and
 // the IN list gets that many placeholders. On MySQL $N become ? with the arguments
 // reordered to match. A query with placeholders and no "-- args:"
-// (a plain sqlc file) gets arguments generated from the parameter types the server
+// (a plain sqlc file) gets arguments generated at run time (package release) from the parameter types the server
 // reports (postgres) or from the columns the placeholders are compared with
 // (mysql, whose server reports none), refined by what the catalog says of those
-// columns (constrain.go: foreign keys, CHECK IN lists and ranges, "col IS NULL OR",
-// lengths); Runner.Generated says which, for reports.
+// columns (foreign keys, CHECK IN lists and ranges, "col IS NULL OR",
+// lengths); release.Runner.Generated says which, for reports.
 //
-// Parsing does no I/O beyond reading the files (and running git for git:REV:PATH);
-// its errors are *plan.InputError values carrying file:line. The runner keeps using
-// the long-lived pool it is given, like an application, so stale server-side
-// prepared statements (PostgreSQL's 0A000) show up as they do in production.
-//
-// It must not decide verdicts, render reports or apply migrations, and it must not
-// report an environment failure (a lost connection, a cancelled context) as a query
-// failure: those are returned as errors, never recorded as events.
+// It does no I/O beyond reading the files (and running git for git:REV:PATH): no
+// database (arch_test.go keeps it so). Its errors are *plan.InputError values
+// carrying file:line.
 package workload

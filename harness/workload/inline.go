@@ -11,7 +11,7 @@ import (
 // Literal renders a as a SQL literal of family f for the execution numbered n
 // ({{n}} and {{uuid}} expanded): what to paste where the placeholder stood.
 func (a Arg) Literal(f engine.Family, n int64) string {
-	s := a.expand(n)
+	s := a.Expand(n)
 	switch a.Kind {
 	case ArgNull:
 		return "NULL"

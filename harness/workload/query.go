@@ -7,6 +7,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
 // Cmd is the sqlc command suffix of a query (":one", ":many", ":exec", …). It
@@ -187,7 +188,7 @@ func (a Arg) Value(n int64) any {
 	if a.Kind == ArgInt && a.Text == "{{n}}" {
 		return n // the common case, on the load driver's hot path
 	}
-	s := a.expand(n)
+	s := a.Expand(n)
 	switch a.Kind {
 	case ArgNull:
 		return nil
@@ -202,8 +203,8 @@ func (a Arg) Value(n int64) any {
 	return s
 }
 
-// expand replaces the templates in a's text for the execution numbered n.
-func (a Arg) expand(n int64) string {
+// Expand replaces the templates in a's text for the execution numbered n.
+func (a Arg) Expand(n int64) string {
 	if !strings.Contains(a.Text, "{{") {
 		return a.Text
 	}
@@ -268,4 +269,84 @@ func (e *Expect) String() string {
 		parts = append(parts, "error="+string(e.Error))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Tables returns the tables q reads (after FROM and JOIN) and writes (after
+// INSERT INTO, UPDATE, DELETE FROM, REPLACE INTO, MERGE INTO), lower case, without
+// schema. It reads the statement's tokens, so it is a close reading, not a parse:
+// the value comparison of Probe uses it only to stay away from rows a release
+// writes.
+func (q *Query) Tables() (reads, writes []string) {
+	toks, err := lex(q.SQL, familyOrPostgres(q.Family))
+	if err != nil {
+		return nil, []string{"?"}
+	}
+	name := func(i int) (string, int) {
+		// schema.table, "quoted", `quoted`
+		var s string
+		for i < len(toks) {
+			t := toks[i]
+			switch t.Kind {
+			case sqltext.Word:
+				s = strings.ToLower(t.Text)
+			case sqltext.Quoted:
+				s = strings.ToLower(strings.Trim(t.Text, "\"`"))
+			default:
+				return s, i
+			}
+			if i+1 < len(toks) && toks[i+1].Text == "." {
+				i += 2
+				continue
+			}
+			return s, i + 1
+		}
+		return s, i
+	}
+	word := func(i int) string {
+		if i >= 0 && i < len(toks) && toks[i].Kind == sqltext.Word {
+			return strings.ToUpper(toks[i].Text)
+		}
+		return ""
+	}
+	add := func(list *[]string, s string) {
+		if s == "" || s == "(" {
+			return
+		}
+		for _, x := range *list {
+			if x == s {
+				return
+			}
+		}
+		*list = append(*list, s)
+	}
+	for i := 0; i < len(toks); i++ {
+		switch word(i) {
+		case "FROM", "JOIN":
+			if i > 0 && word(i-1) == "DELETE" {
+				s, _ := name(i + 1)
+				add(&writes, s)
+				continue
+			}
+			if i+1 < len(toks) && toks[i+1].Kind != sqltext.Punct {
+				s, _ := name(i + 1)
+				if s != "" && s != "lateral" && s != "only" {
+					add(&reads, s)
+				}
+			}
+		case "INTO":
+			if w := word(i - 1); w == "INSERT" || w == "REPLACE" || w == "MERGE" || w == "IGNORE" {
+				s, _ := name(i + 1)
+				add(&writes, s)
+			}
+		case "UPDATE":
+			// ON CONFLICT … DO UPDATE SET and ON DUPLICATE KEY UPDATE write the
+			// INSERT's table; FOR UPDATE locks, it does not write.
+			if w := word(i - 1); w == "DO" || w == "KEY" || w == "FOR" {
+				continue
+			}
+			s, _ := name(i + 1)
+			add(&writes, s)
+		}
+	}
+	return reads, writes
 }

@@ -328,11 +328,11 @@ func pgxCopyFrom(fd *ast.FuncDecl) (string, bool) {
 			return true
 		}
 		for i := range table {
-			table[i] = quoteIdent(engine.Postgres, table[i])
+			table[i] = engine.QuoteIdent(engine.Postgres, table[i])
 		}
 		params := make([]string, len(cols))
 		for i := range cols {
-			cols[i] = quoteIdent(engine.Postgres, cols[i])
+			cols[i] = engine.QuoteIdent(engine.Postgres, cols[i])
 			params[i] = "$" + strconv.Itoa(i+1)
 		}
 		text = fmt.Sprintf("-- name: %s :copyfrom\nINSERT INTO %s (%s) VALUES (%s)\n", fd.Name.Name, strings.Join(table, "."), strings.Join(cols, ", "), strings.Join(params, ", "))

@@ -1,86 +1,38 @@
 package workload
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 )
 
-// Querier is what ExpandStars reads the catalog through: a *sql.DB or *sql.Conn.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-var (
-	_ Querier = (*sql.DB)(nil)
-	_ Querier = (*sql.Conn)(nil)
-)
-
-// columnsQuery lists a table's columns in order, per family: $1 (or the first ?)
-// is the table as written in the query (schema-qualified or not).
-var columnsQuery = map[engine.Family]string{
-	engine.Postgres: `SELECT attname::text FROM pg_attribute
-WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-	engine.MySQL: `SELECT COLUMN_NAME FROM information_schema.COLUMNS
-WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
-}
+// Columns returns the columns of a table, in order, given its name as a query
+// writes it (schema-qualified or not, quoted or not); none when the catalog has
+// no such table. An error ends the expansion.
+type Columns func(table string) ([]string, error)
 
 // ExpandStars returns qs with each star projection — SELECT *, t.*, RETURNING * —
-// replaced by the column list it stands for in the database db is connected to,
-// the way sqlc writes them into the code it generates (sqlc.embed(t), read as
-// t.*, too): "*" over one table becomes its column names, over several their
+// replaced by the column list it stands for as columns reports the tables, the
+// way sqlc writes them into the code it generates (sqlc.embed(t), read as t.*,
+// too): "*" over one table becomes its column names, over several their
 // qualified names (t.col), in FROM order. It is for sources that sqlc compiles
-// (a sqlc config): run it against the release's own schema (the old release's
-// baseline, the new release's state where it is first required). A star over a
-// subquery, a CTE, a table function, a NATURAL or USING join, or a table the
-// catalog does not have, is left as written. Queries without a star are
-// returned unchanged; qs is not modified. Errors are from the catalog queries.
-func ExpandStars(ctx context.Context, db Querier, f engine.Family, qs []Query) ([]Query, error) {
-	cache := map[string][]string{}
-	lookup := func(table string) ([]string, error) {
-		if cols, ok := cache[table]; ok {
-			return cols, nil
-		}
-		var args []any
-		if f == engine.MySQL {
-			schema, name := "", table
-			if i := strings.LastIndexByte(table, '.'); i >= 0 {
-				schema, name = unquoteIdent(table[:i]), table[i+1:]
-			}
-			args = []any{schema, unquoteIdent(name)}
-		} else {
-			args = []any{table}
-		}
-		rows, err := db.QueryContext(ctx, columnsQuery[f], args...)
-		if err != nil {
-			return nil, fmt.Errorf("columns of %s: %w", table, err)
-		}
-		defer rows.Close()
-		var cols []string
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				return nil, fmt.Errorf("columns of %s: %w", table, err)
-			}
-			cols = append(cols, c)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("columns of %s: %w", table, err)
-		}
-		cache[table] = cols
-		return cols, nil
-	}
+// (a sqlc config), against the release's own schema (the old release's baseline,
+// the new release's state where it is first required; release.ExpandStars reads
+// it from a database). A star over a subquery, a CTE, a table function, a
+// NATURAL or USING join, or a table columns does not know, is left as written.
+// Queries of other families than f, and without a star, are returned unchanged;
+// qs is not modified. Errors are columns' errors.
+func ExpandStars(qs []Query, f engine.Family, columns Columns) ([]Query, error) {
 	out := make([]Query, len(qs))
 	for i, q := range qs {
 		out[i] = q
 		if !q.Applies(f) {
 			continue
 		}
-		text, err := expandStars(q.SQL, f, lookup)
+		text, err := expandStars(q.SQL, f, columns)
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", q.Name, err)
 		}
@@ -220,7 +172,7 @@ func expandStars(sql string, f engine.Family, lookup func(string) ([]string, err
 // names, or nil when it is not a plain table of the clause.
 func columnsOf(tables []fromTable, ref string, lookup func(string) ([]string, error)) ([]string, error) {
 	for _, tb := range tables {
-		if strings.EqualFold(unquoteIdent(tb.ref), unquoteIdent(ref)) || strings.EqualFold(unquoteIdent(tb.name), unquoteIdent(ref)) {
+		if strings.EqualFold(sqltext.UnquoteIdent(tb.ref), sqltext.UnquoteIdent(ref)) || strings.EqualFold(sqltext.UnquoteIdent(tb.name), sqltext.UnquoteIdent(ref)) {
 			cols, err := lookup(tb.name)
 			if err != nil || len(cols) == 0 {
 				return nil, err
@@ -354,15 +306,6 @@ func joinTokens(ts []token) string {
 	return b.String()
 }
 
-// unquoteIdent drops the quotes of a "quoted" or `quoted` identifier.
-func unquoteIdent(s string) string {
-	if len(s) >= 2 && (s[0] == '"' || s[0] == '`') && s[len(s)-1] == s[0] {
-		q := string(s[0])
-		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
-	}
-	return s
-}
-
 var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // quoteCols quotes the column names that need it.
@@ -372,10 +315,8 @@ func quoteCols(cols []string, f engine.Family) []string {
 		switch {
 		case plainIdent.MatchString(c):
 			out[i] = c
-		case f == engine.MySQL:
-			out[i] = "`" + strings.ReplaceAll(c, "`", "``") + "`"
 		default:
-			out[i] = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+			out[i] = engine.QuoteIdent(f, c)
 		}
 	}
 	return out

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // TestGeneratedBitArgs generates arguments for bit and varbit parameters: they
@@ -18,12 +19,12 @@ func TestGeneratedBitArgs(t *testing.T) {
 	}
 	want := map[engine.Family][]Generated{
 		engine.Postgres: {
-			{Query: "CreateFlags", Types: []string{"int8", "bit", "varbit"}, Args: []Arg{s("{{n}}"), s("10000000"), s("1000")}, From: TypesFromServer},
-			{Query: "ByMask", Types: []string{"bit"}, Args: []Arg{s("10000000")}, From: TypesFromServer},
+			{Query: "CreateFlags", Types: []string{"int8", "bit", "varbit"}, Args: []workload.Arg{s("{{n}}"), s("10000000"), s("1000")}, From: TypesFromServer},
+			{Query: "ByMask", Types: []string{"bit"}, Args: []workload.Arg{s("10000000")}, From: TypesFromServer},
 		},
 		engine.MySQL: {
-			{Query: "CreateFlags", Types: []string{"bigint", "bit", "bit"}, Args: []Arg{s("{{n}}"), i("1"), i("1")}, From: TypesFromColumns},
-			{Query: "ByMask", Types: []string{"bit"}, Args: []Arg{i("1")}, From: TypesFromColumns},
+			{Query: "CreateFlags", Types: []string{"bigint", "bit", "bit"}, Args: []workload.Arg{s("{{n}}"), i("1"), i("1")}, From: TypesFromColumns},
+			{Query: "ByMask", Types: []string{"bit"}, Args: []workload.Arg{i("1")}, From: TypesFromColumns},
 		},
 	}
 	src := "-- name: CreateFlags :exec\nINSERT INTO flags (id, mask, tags) VALUES ($1, $2, $3);\n\n-- name: ByMask :many\nSELECT id FROM flags WHERE mask = $1;\n"
@@ -32,7 +33,7 @@ func TestGeneratedBitArgs(t *testing.T) {
 			db := testDatabase(t, f)
 			app, admin := openDB(t, db), openDB(t, db)
 			mustExec(t, admin, schema[f])
-			r := newRunner(t, &Workload{Release: plan.New, Queries: workloadOf(t, src).Queries}, app, f)
+			r := newRunner(t, &workload.Workload{Release: plan.New, Queries: workloadOf(t, src).Queries}, app, f)
 			var sink events
 			pass(t, r, &sink)
 			if diff := cmp.Diff([]string{"CreateFlags ok", "ByMask ok"}, sink.summary()); diff != "" {
@@ -63,7 +64,7 @@ func TestGeneratedArgsRespectConstraints(t *testing.T) {
 					"state varchar(20) NOT NULL CHECK (state IN ('available', 'running', 'done')), "+
 					"priority int NOT NULL CHECK (priority BETWEEN 1 AND 4), finalized_at "+ts[f]+" NULL, "+
 					"email varchar(200) UNIQUE, code varchar(4), CONSTRAINT finalized CHECK (finalized_at IS NULL OR state = 'done'))")
-			r := newRunner(t, &Workload{Release: plan.Old, Queries: workloadOf(t, src).Queries}, app, f)
+			r := newRunner(t, &workload.Workload{Release: plan.Old, Queries: workloadOf(t, src).Queries}, app, f)
 			var sink events
 			pass(t, r, &sink)
 			pass(t, r, &sink)
@@ -74,7 +75,7 @@ func TestGeneratedArgsRespectConstraints(t *testing.T) {
 			if len(gen) != 1 {
 				t.Fatalf("Generated() = %v", gen)
 			}
-			want := []Arg{s("{{n}}"), s("7"), s("available"), s("1"), null(), s("gen{{n}}"), s("g")}
+			want := []workload.Arg{s("{{n}}"), s("7"), s("available"), s("1"), null(), s("gen{{n}}"), s("g")}
 			if diff := cmp.Diff(want, gen[0].Args); diff != "" {
 				t.Errorf("args mismatch (-want +got): an existing key, the first IN value, the low end of the range, NULL for IS NULL OR, a fresh unique value, a string that fits varchar(4)\n%s", diff)
 			}

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"fmt"
@@ -186,84 +186,4 @@ func typeChange(p, c column) string {
 		}
 	}
 	return ""
-}
-
-// Tables returns the tables q reads (after FROM and JOIN) and writes (after
-// INSERT INTO, UPDATE, DELETE FROM, REPLACE INTO, MERGE INTO), lower case, without
-// schema. It reads the statement's tokens, so it is a close reading, not a parse:
-// the value comparison of Probe uses it only to stay away from rows a release
-// writes.
-func (q *Query) Tables() (reads, writes []string) {
-	toks, err := lex(q.SQL, familyOrPostgres(q.Family))
-	if err != nil {
-		return nil, []string{"?"}
-	}
-	name := func(i int) (string, int) {
-		// schema.table, "quoted", `quoted`
-		var s string
-		for i < len(toks) {
-			t := toks[i]
-			switch t.Kind {
-			case tokWord:
-				s = strings.ToLower(t.Text)
-			case tokQuoted:
-				s = strings.ToLower(strings.Trim(t.Text, "\"`"))
-			default:
-				return s, i
-			}
-			if i+1 < len(toks) && toks[i+1].Text == "." {
-				i += 2
-				continue
-			}
-			return s, i + 1
-		}
-		return s, i
-	}
-	word := func(i int) string {
-		if i >= 0 && i < len(toks) && toks[i].Kind == tokWord {
-			return strings.ToUpper(toks[i].Text)
-		}
-		return ""
-	}
-	add := func(list *[]string, s string) {
-		if s == "" || s == "(" {
-			return
-		}
-		for _, x := range *list {
-			if x == s {
-				return
-			}
-		}
-		*list = append(*list, s)
-	}
-	for i := 0; i < len(toks); i++ {
-		switch word(i) {
-		case "FROM", "JOIN":
-			if i > 0 && word(i-1) == "DELETE" {
-				s, _ := name(i + 1)
-				add(&writes, s)
-				continue
-			}
-			if i+1 < len(toks) && toks[i+1].Kind != tokPunct {
-				s, _ := name(i + 1)
-				if s != "" && s != "lateral" && s != "only" {
-					add(&reads, s)
-				}
-			}
-		case "INTO":
-			if w := word(i - 1); w == "INSERT" || w == "REPLACE" || w == "MERGE" || w == "IGNORE" {
-				s, _ := name(i + 1)
-				add(&writes, s)
-			}
-		case "UPDATE":
-			// ON CONFLICT … DO UPDATE SET and ON DUPLICATE KEY UPDATE write the
-			// INSERT's table; FOR UPDATE locks, it does not write.
-			if w := word(i - 1); w == "DO" || w == "KEY" || w == "FOR" {
-				continue
-			}
-			s, _ := name(i + 1)
-			add(&writes, s)
-		}
-	}
-	return reads, writes
 }

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -13,7 +13,9 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	_ "github.com/straddle-dev/straddle/harness/engine/driver" // error classifiers for engine.Classify
 	"github.com/straddle-dev/straddle/harness/observe"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 	"github.com/straddle-dev/straddle/harness/traffic"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // Generated records the arguments a runner made up for a query that has
@@ -27,7 +29,7 @@ type Generated struct {
 	// was found).
 	Types []string
 	// Args are the arguments bound on every execution ({{n}} expanded each time).
-	Args []Arg
+	Args []workload.Arg
 	// From is TypesFromServer or TypesFromColumns.
 	From string
 }
@@ -53,7 +55,7 @@ func (r *Runner) Generated() []Generated {
 
 // describer finds the types of a query's parameters and generates arguments for
 // them, through one connection. text is the query as rendered for the family.
-type describer func(ctx context.Context, c *sql.Conn, q *Query, text string) (*Generated, error)
+type describer func(ctx context.Context, c *sql.Conn, q *workload.Query, text string) (*Generated, error)
 
 // describers is the per-family strategy; postgres reports parameter types for a
 // prepared statement, mysql does not.
@@ -112,21 +114,21 @@ func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, wh
 	return g, nil, nil
 }
 
-func str(s string) Arg { return Arg{Kind: ArgString, Text: s} }
+func str(s string) workload.Arg { return workload.Arg{Kind: workload.ArgString, Text: s} }
 
 // argsByType maps a type name — postgres's pg_type.typname, mysql's
 // information_schema DATA_TYPE — to the argument generated for it. Arguments are
 // sent as text, which the server parses as the parameter's type, like an untyped
 // literal. Numbers and strings embed {{n}} so that inserts into unique columns do
 // not collide; small or constrained types get a constant.
-var argsByType = map[string]Arg{
+var argsByType = map[string]workload.Arg{
 	"int4": str("{{n}}"), "int8": str("{{n}}"), "int": str("{{n}}"), "integer": str("{{n}}"),
 	"bigint": str("{{n}}"), "mediumint": str("{{n}}"), "oid": str("{{n}}"),
 	"int2": str("1"), "smallint": str("1"), "tinyint": str("1"),
 	"numeric": str("1"), "decimal": str("1"), "money": str("1"),
 	"float4": str("{{n}}"), "float8": str("{{n}}"), "float": str("{{n}}"), "double": str("{{n}}"), "real": str("{{n}}"),
 	"bool": str("true"), "boolean": str("true"),
-	"bit": {Kind: ArgInt, Text: "1"}, "year": str("2001"),
+	"bit": {Kind: workload.ArgInt, Text: "1"}, "year": str("2001"),
 	"text": str("gen{{n}}"), "varchar": str("gen{{n}}"), "bpchar": str("gen{{n}}"), "char": str("gen{{n}}"),
 	"name": str("gen{{n}}"), "citext": str("gen{{n}}"), "tinytext": str("gen{{n}}"),
 	"mediumtext": str("gen{{n}}"), "longtext": str("gen{{n}}"),
@@ -140,7 +142,7 @@ var argsByType = map[string]Arg{
 
 // argsByCategory covers postgres types argsByType does not name, by
 // pg_type.typcategory.
-var argsByCategory = map[string]Arg{
+var argsByCategory = map[string]workload.Arg{
 	"A": str("{}"), // arrays: empty
 	"N": str("1"), "S": str("gen{{n}}"), "B": str("true"), "D": str("2001-02-03 04:05:06"),
 	"T": str("1 day"), "I": str("127.0.0.1"),
@@ -156,7 +158,7 @@ WHERE t.oid = $1`
 // describePostgres prepares the query as an unnamed statement (leaving the
 // connection's statement cache alone) and reads the parameter types the server
 // inferred.
-func describePostgres(ctx context.Context, c *sql.Conn, q *Query, text string) (*Generated, error) {
+func describePostgres(ctx context.Context, c *sql.Conn, q *workload.Query, text string) (*Generated, error) {
 	var oids []uint32
 	err := c.Raw(func(dc any) error {
 		pc, ok := dc.(*stdlib.Conn)
@@ -195,7 +197,7 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *Query, text string) (
 			a = argsByCategory[category]
 		case !ok:
 			if a, ok = argsByCategory[category]; !ok {
-				a = Arg{Kind: ArgNull}
+				a = workload.Arg{Kind: workload.ArgNull}
 			}
 		}
 		g.Types = append(g.Types, name)
@@ -206,8 +208,8 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *Query, text string) (
 
 // pgBitLength returns the declared length of the bit column placeholder p is
 // compared with or inserted into; 1 (bit's default) when there is none.
-func pgBitLength(ctx context.Context, c *sql.Conn, q *Query, p int) (int, error) {
-	toks, lerr := lex(q.SQL, engine.Postgres)
+func pgBitLength(ctx context.Context, c *sql.Conn, q *workload.Query, p int) (int, error) {
+	toks, lerr := sqltext.Lex(q.SQL, sqltext.For(engine.Postgres))
 	if lerr != nil {
 		return 1, nil
 	}
@@ -244,8 +246,8 @@ WHERE table_schema = ANY(current_schemas(false)) AND column_name = $1 AND data_t
 // t (a, b) VALUES ($1, $2)), looked up in information_schema, preferring the tables
 // the query names. LIMIT and OFFSET take a number. Anything else gets the string
 // '1', which MySQL converts to what the context needs.
-func describeMySQL(ctx context.Context, c *sql.Conn, q *Query, _ string) (*Generated, error) {
-	toks, lerr := lex(q.SQL, engine.MySQL)
+func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string) (*Generated, error) {
+	toks, lerr := sqltext.Lex(q.SQL, sqltext.For(engine.MySQL))
 	if lerr != nil {
 		return nil, fmt.Errorf("describe %s: %s", q.Name, lerr.Msg)
 	}
@@ -256,7 +258,7 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *Query, _ string) (*Gener
 		switch {
 		case ok && col == limitParam:
 			g.Types = append(g.Types, "bigint")
-			g.Args = append(g.Args, Arg{Kind: ArgInt, Text: "10"})
+			g.Args = append(g.Args, workload.Arg{Kind: workload.ArgInt, Text: "10"})
 			continue
 		case !ok:
 			g.Types = append(g.Types, "")
@@ -333,7 +335,7 @@ const limitParam = "\x00limit"
 
 // paramColumns maps placeholders to the column they are compared with or inserted
 // into, and lists the tables the statement names (after FROM, JOIN, INTO, UPDATE).
-func paramColumns(toks []token) (map[int]string, []string) {
+func paramColumns(toks []sqltext.Token) (map[int]string, []string) {
 	cols := map[int]string{}
 	var tables []string
 	word := func(i int) string {
@@ -341,15 +343,15 @@ func paramColumns(toks []token) (map[int]string, []string) {
 			return ""
 		}
 		switch t := toks[i]; t.Kind {
-		case tokWord:
+		case sqltext.Word:
 			return t.Text
-		case tokQuoted:
+		case sqltext.Quoted:
 			return t.Text[1 : len(t.Text)-1]
 		}
 		return ""
 	}
 	upper := func(i int) string {
-		if i < 0 || i >= len(toks) || toks[i].Kind != tokWord {
+		if i < 0 || i >= len(toks) || toks[i].Kind != sqltext.Word {
 			return ""
 		}
 		return strings.ToUpper(toks[i].Text)
@@ -367,7 +369,7 @@ func paramColumns(toks []token) (map[int]string, []string) {
 		}
 		switch toks[i].Text {
 		case "=", "<>", "!=", "<", ">", "<=", ">=":
-			return toks[i].Kind == tokPunct
+			return toks[i].Kind == sqltext.Punct
 		}
 		return upper(i) == "LIKE"
 	}
@@ -385,7 +387,7 @@ func paramColumns(toks []token) (map[int]string, []string) {
 				tables = append(tables, w)
 			}
 		}
-		if t.Kind != tokParam {
+		if t.Kind != sqltext.Param {
 			continue
 		}
 		switch {
@@ -398,7 +400,7 @@ func paramColumns(toks []token) (map[int]string, []string) {
 		default:
 			// col IN ($1, $2, …)
 			j := i - 1
-			for j >= 0 && (toks[j].Kind == tokParam || toks[j].Text == ",") {
+			for j >= 0 && (toks[j].Kind == sqltext.Param || toks[j].Text == ",") {
 				j--
 			}
 			if j >= 2 && toks[j].Text == "(" && upper(j-1) == "IN" && word(j-2) != "" {
@@ -412,7 +414,7 @@ func paramColumns(toks []token) (map[int]string, []string) {
 
 // insertColumns maps the placeholders of INSERT INTO t (a, b) VALUES ($1, $2), (…)
 // to their columns.
-func insertColumns(toks []token, cols map[int]string, word func(int) string, upper func(int) string) {
+func insertColumns(toks []sqltext.Token, cols map[int]string, word func(int) string, upper func(int) string) {
 	i := 0
 	for i < len(toks) && upper(i) != "INSERT" {
 		i++
@@ -445,7 +447,7 @@ func insertColumns(toks []token, cols map[int]string, word func(int) string, upp
 			continue
 		case ")", ",":
 			if depth == 1 {
-				if i == start+1 && toks[start].Kind == tokParam && item < len(names) {
+				if i == start+1 && toks[start].Kind == sqltext.Param && item < len(names) {
 					cols[toks[start].Param] = names[item]
 				}
 				item, start = item+1, i+1
@@ -454,7 +456,7 @@ func insertColumns(toks []token, cols map[int]string, word func(int) string, upp
 				depth--
 			}
 		}
-		if depth == 0 && toks[i].Kind == tokWord {
+		if depth == 0 && toks[i].Kind == sqltext.Word {
 			return // ON DUPLICATE KEY …, RETURNING …
 		}
 	}

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/traffic"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // TestCancelInterruptsBlockedStatement: on MySQL/MariaDB statements run without a
@@ -32,11 +33,11 @@ func TestCancelInterruptsBlockedStatement(t *testing.T) {
 	}
 	defer locker.ExecContext(ctx, "UNLOCK TABLES")
 
-	qs, err := Parse("old.sql", []byte("-- name: Count :one\nSELECT count(*) FROM t;\n"))
+	qs, err := workload.Parse("old.sql", []byte("-- name: Count :one\nSELECT count(*) FROM t;\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRunner(&Workload{Release: plan.Old, Queries: qs}, openDB(t, db), engine.MySQL)
+	r, err := NewRunner(&workload.Workload{Release: plan.Old, Queries: qs}, openDB(t, db), engine.MySQL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,13 @@
-package workload
+package release
 
 import (
 	"testing"
+
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 func TestExecutionsFollowPassOrder(t *testing.T) {
-	qs, err := Parse("q.sql", []byte("-- name: A\n-- args: 1\n-- args: 2\nSELECT $1;\n\n-- name: B\nSELECT 1;\n\n-- name: C\nSELECT x FROM t WHERE y = $1;\n"))
+	qs, err := workload.Parse("q.sql", []byte("-- name: A\n-- args: 1\n-- args: 2\nSELECT $1;\n\n-- name: B\nSELECT 1;\n\n-- name: C\nSELECT x FROM t WHERE y = $1;\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/traffic"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // events is a Sink that keeps every event.
@@ -31,7 +32,7 @@ func (e *events) Record(ev observe.Event) {
 	e.list = append(e.list, ev)
 }
 
-// summary renders the events without latencies: "Query outcome [code class] [message]".
+// summary renders the events without latencies: "workload.Query outcome [code class] [message]".
 func (e *events) summary() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -83,16 +84,16 @@ func mustExec(t *testing.T, db *sql.DB, stmts ...string) {
 }
 
 // workloadOf parses src as the old release's query file.
-func workloadOf(t *testing.T, src string) *Workload {
+func workloadOf(t *testing.T, src string) *workload.Workload {
 	t.Helper()
-	qs, err := Parse("test.sql", []byte(src))
+	qs, err := workload.Parse("test.sql", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Workload{Release: plan.Old, Source: "test.sql", Queries: qs}
+	return &workload.Workload{Release: plan.Old, Source: "test.sql", Queries: qs}
 }
 
-func newRunner(t *testing.T, w *Workload, db *sql.DB, f engine.Family, opts ...Option) *Runner {
+func newRunner(t *testing.T, w *workload.Workload, db *sql.DB, f engine.Family, opts ...Option) *Runner {
 	t.Helper()
 	r, err := NewRunner(w, db, f, opts...)
 	if err != nil {
@@ -350,19 +351,19 @@ func TestPassGeneratedArgs(t *testing.T) {
 	}
 	want := map[engine.Family][]Generated{
 		engine.Postgres: {
-			{Query: "GetAuthor", Types: []string{"int8"}, Args: []Arg{s("{{n}}")}, From: TypesFromServer},
-			{Query: "CreateAuthor", Types: []string{"text", "varchar", "author_kind"}, Args: []Arg{s("gen{{n}}"), s("gen{{n}}"), s("novelist")}, From: TypesFromServer},
-			{Query: "DeleteAuthor", Types: []string{"int8"}, Args: []Arg{s("{{n}}")}, From: TypesFromServer},
-			{Query: "AuthorsBornAfter", Types: []string{"date", "text"}, Args: []Arg{s("2001-02-03"), s("gen{{n}}")}, From: TypesFromServer},
+			{Query: "GetAuthor", Types: []string{"int8"}, Args: []workload.Arg{s("{{n}}")}, From: TypesFromServer},
+			{Query: "CreateAuthor", Types: []string{"text", "varchar", "author_kind"}, Args: []workload.Arg{s("gen{{n}}"), s("gen{{n}}"), s("novelist")}, From: TypesFromServer},
+			{Query: "DeleteAuthor", Types: []string{"int8"}, Args: []workload.Arg{s("{{n}}")}, From: TypesFromServer},
+			{Query: "AuthorsBornAfter", Types: []string{"date", "text"}, Args: []workload.Arg{s("2001-02-03"), s("gen{{n}}")}, From: TypesFromServer},
 		},
 		engine.MySQL: {
-			{Query: "GetAuthor", Types: []string{"bigint"}, Args: []Arg{s("{{n}}")}, From: TypesFromColumns},
-			{Query: "CreateAuthor", Types: []string{"varchar", "text", "enum"}, Args: []Arg{s("gen{{n}}"), s("gen{{n}}"), s("novelist")}, From: TypesFromColumns},
-			{Query: "DeleteAuthor", Types: []string{"bigint"}, Args: []Arg{s("{{n}}")}, From: TypesFromColumns},
-			{Query: "AuthorsBornAfter", Types: []string{"date", "varchar"}, Args: []Arg{s("2001-02-03"), s("gen{{n}}")}, From: TypesFromColumns},
+			{Query: "GetAuthor", Types: []string{"bigint"}, Args: []workload.Arg{s("{{n}}")}, From: TypesFromColumns},
+			{Query: "CreateAuthor", Types: []string{"varchar", "text", "enum"}, Args: []workload.Arg{s("gen{{n}}"), s("gen{{n}}"), s("novelist")}, From: TypesFromColumns},
+			{Query: "DeleteAuthor", Types: []string{"bigint"}, Args: []workload.Arg{s("{{n}}")}, From: TypesFromColumns},
+			{Query: "AuthorsBornAfter", Types: []string{"date", "varchar"}, Args: []workload.Arg{s("2001-02-03"), s("gen{{n}}")}, From: TypesFromColumns},
 		},
 	}
-	qs, err := ParseFile(queriesDir + "/sqlc/queries.sql")
+	qs, err := workload.ParseFile("../../testdata/queries/sqlc/queries.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +375,7 @@ func TestPassGeneratedArgs(t *testing.T) {
 			// Numbers far from the ids in the table: DeleteAuthor deletes id = n.
 			seq := new(Sequence)
 			seq.n.Store(1000)
-			r := newRunner(t, &Workload{Release: plan.New, Queries: qs}, app, f, WithCounter(seq))
+			r := newRunner(t, &workload.Workload{Release: plan.New, Queries: qs}, app, f, WithCounter(seq))
 			var sink events
 			pass(t, r, &sink)
 			pass(t, r, &sink)

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/traffic"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // Probe runs every query of the workload that applies to the runner's family, once
@@ -148,7 +149,7 @@ func (r *Runner) forget(ref execRef) { delete(r.shapes, ref) }
 
 // templated reports whether some argument of set changes from one execution to
 // the next ({{n}}, {{uuid}}).
-func templated(set []Arg) bool {
+func templated(set []workload.Arg) bool {
 	for _, a := range set {
 		if strings.Contains(a.Text, "{{") {
 			return true
@@ -160,7 +161,7 @@ func templated(set []Arg) bool {
 // probeOne runs rq once with set on c, in a transaction rolled back after it when
 // rollback is set, and returns its event and, for a read that succeeded, its
 // result's shape. The error is for ctx cancellation and lost connections only.
-func (r *Runner) probeOne(ctx context.Context, c *sql.Conn, rq *runQuery, set []Arg, rollback bool, where traffic.Where) (observe.Event, *shape, error) {
+func (r *Runner) probeOne(ctx context.Context, c *sql.Conn, rq *runQuery, set []workload.Arg, rollback bool, where traffic.Where) (observe.Event, *shape, error) {
 	n := r.counter.Next()
 	args := make([]any, len(rq.order))
 	for i, k := range rq.order {
@@ -191,7 +192,7 @@ func (r *Runner) probeOne(ctx context.Context, c *sql.Conn, rq *runQuery, set []
 		return ev, nil, err
 	}
 	ev.Outcome = observe.OK
-	if msg := rq.q.Expect.check(res, n); msg != "" {
+	if msg := mismatch(rq.q.Expect, res, n); msg != "" {
 		ev.Outcome, ev.Message = observe.Mismatch, msg
 	}
 	return ev, sh, nil
@@ -261,7 +262,7 @@ type WriteSet struct {
 }
 
 // Add records the tables w's queries write.
-func (s *WriteSet) Add(w *Workload) {
+func (s *WriteSet) Add(w *workload.Workload) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tables == nil {
@@ -286,7 +287,7 @@ func (s *WriteSet) AddAll() {
 // stable reports whether q's values can be compared between states: it is a
 // plain read, and no release writes a table it reads. A nil set knows no
 // writer: nothing is compared.
-func (s *WriteSet) stable(q *Query) bool {
+func (s *WriteSet) stable(q *workload.Query) bool {
 	if s == nil {
 		return false
 	}
@@ -353,7 +354,7 @@ func mark(ev *observe.Event, sess observe.Session, where traffic.Where) {
 }
 
 // compile expands, once, the star projections of the queries sqlc compiled
-// (Query.Compiled) into the column lists of the schema the database has now, as
+// (workload.Query.Compiled) into the column lists of the schema the database has now, as
 // sqlc wrote them into the release's code: the schema of the first state where
 // the release is required (its own: the baseline for the old release, the end of
 // expand for the new one). A query that cannot be expanded (a table it names is
@@ -369,7 +370,7 @@ func (r *Runner) compile(ctx context.Context, c Querier) {
 		if !rq.q.Compiled {
 			continue
 		}
-		out, err := ExpandStars(ctx, c, r.family, []Query{*rq.q})
+		out, err := ExpandStars(ctx, c, r.family, []workload.Query{*rq.q})
 		if err != nil || len(out) != 1 || out[0].SQL == rq.q.SQL {
 			continue
 		}

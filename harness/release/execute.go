@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/traffic"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // WithTags prefixes every query the runner sends with its Tag, so that a lock
@@ -242,7 +243,7 @@ func (r *Runner) executeOn(ctx, quiet context.Context, conn *sql.Conn, where tra
 // gives, or those generated for it (describing the query through conn, nil for a
 // connection of the pool, the first time). When describing fails on the server,
 // ev records that failure instead. err is ctx's, or a lost connection.
-func (r *Runner) argsOf(ctx context.Context, conn *sql.Conn, ref execRef, where traffic.Where) (set []Arg, ev *observe.Event, err error) {
+func (r *Runner) argsOf(ctx context.Context, conn *sql.Conn, ref execRef, where traffic.Where) (set []workload.Arg, ev *observe.Event, err error) {
 	rq := &r.queries[ref.query]
 	switch {
 	case ref.set < 0:

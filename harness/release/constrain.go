@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/sqltext"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // Generated arguments an application would send: a value the type accepts is not
@@ -51,18 +53,10 @@ LIMIT 1`,
 	},
 }
 
-// quoteIdent quotes a name for family f.
-func quoteIdent(f engine.Family, name string) string {
-	if f == engine.MySQL {
-		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-	}
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
-
 // constrain refines g.Args from the constraints of the columns q's placeholders
 // are compared with or inserted into (see above). It reads the catalog through c.
-func constrain(ctx context.Context, c *sql.Conn, f engine.Family, q *Query, g *Generated) error {
-	toks, lerr := lex(q.SQL, f)
+func constrain(ctx context.Context, c *sql.Conn, f engine.Family, q *workload.Query, g *Generated) error {
+	toks, lerr := sqltext.Lex(q.SQL, sqltext.For(f))
 	if lerr != nil {
 		return nil
 	}
@@ -95,7 +89,7 @@ func constrain(ctx context.Context, c *sql.Conn, f engine.Family, q *Query, g *G
 			}
 			if len(ref) == 2 {
 				var key sql.NullString
-				err := c.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s ORDER BY 1 LIMIT 1", quoteIdent(f, ref[1]), quoteIdent(f, ref[0]))).Scan(&key)
+				err := c.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s ORDER BY 1 LIMIT 1", engine.QuoteIdent(f, ref[1]), engine.QuoteIdent(f, ref[0]))).Scan(&key)
 				if err == nil && key.Valid {
 					g.Args[p-1], refined = str(key.String), true
 					break
@@ -165,12 +159,12 @@ func queryStrings(ctx context.Context, c *sql.Conn, query string, args ...any) (
 
 // fromChecks finds what CHECK clauses ask of column col: an IN list's first
 // value, NULL for "col IS NULL OR …", or a value in a range.
-func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
+func fromChecks(clauses []string, col string, f engine.Family) (workload.Arg, bool) {
 	var nullable bool
 	var lower, upper *float64
 	var lowerOpen, upperOpen bool
 	for _, cl := range clauses {
-		toks, lerr := lex(cl, f)
+		toks, lerr := sqltext.Lex(cl, sqltext.For(f))
 		if lerr != nil {
 			continue
 		}
@@ -187,7 +181,7 @@ func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
 				j++
 			}
 			w := func(k int) string {
-				if k < len(toks) && toks[k].Kind == tokWord {
+				if k < len(toks) && toks[k].Kind == sqltext.Word {
 					return strings.ToUpper(toks[k].Text)
 				}
 				return ""
@@ -195,10 +189,10 @@ func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
 			switch {
 			case w(j) == "IN" || j+1 < len(toks) && toks[j].Text == "=" && w(j+1) == "ANY":
 				for k := j + 1; k < len(toks) && k < j+12; k++ {
-					if toks[k].Kind == tokString {
+					if toks[k].Kind == sqltext.String {
 						return str(unquoteLiteral(toks[k].Text)), true
 					}
-					if toks[k].Kind == tokNumber {
+					if toks[k].Kind == sqltext.Number {
 						return str(toks[k].Text), true
 					}
 				}
@@ -210,11 +204,11 @@ func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
 				if w(k) == "OR" {
 					nullable = true
 				}
-			case w(j) == "BETWEEN" && j+1 < len(toks) && toks[j+1].Kind == tokNumber:
+			case w(j) == "BETWEEN" && j+1 < len(toks) && toks[j+1].Kind == sqltext.Number:
 				if v, err := strconv.ParseFloat(toks[j+1].Text, 64); err == nil {
 					lower, lowerOpen = &v, false
 				}
-			case j+1 < len(toks) && toks[j].Kind == tokPunct && toks[j+1].Kind == tokNumber:
+			case j+1 < len(toks) && toks[j].Kind == sqltext.Punct && toks[j+1].Kind == sqltext.Number:
 				v, err := strconv.ParseFloat(toks[j+1].Text, 64)
 				if err != nil {
 					continue
@@ -234,7 +228,7 @@ func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
 	}
 	switch {
 	case nullable:
-		return Arg{Kind: ArgNull}, true
+		return workload.Arg{Kind: workload.ArgNull}, true
 	case lower != nil:
 		v := *lower
 		if lowerOpen {
@@ -248,16 +242,16 @@ func fromChecks(clauses []string, col string, f engine.Family) (Arg, bool) {
 		}
 		return str(strconv.FormatFloat(v, 'f', -1, 64)), true
 	}
-	return Arg{}, false
+	return workload.Arg{}, false
 }
 
 // isColumn reports whether t names column col.
-func isColumn(t token, col string) bool {
+func isColumn(t sqltext.Token, col string) bool {
 	switch t.Kind {
-	case tokWord:
+	case sqltext.Word:
 		return strings.EqualFold(t.Text, col)
-	case tokQuoted:
-		return strings.EqualFold(unquoteIdent(t.Text), col)
+	case sqltext.Quoted:
+		return strings.EqualFold(sqltext.UnquoteIdent(t.Text), col)
 	}
 	return false
 }

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // TestExpandStars expands star projections against a real schema on both
@@ -35,7 +36,7 @@ func TestExpandStars(t *testing.T) {
 		t.Run(string(f), func(t *testing.T) {
 			db := openDB(t, testDatabase(t, f))
 			ctx := context.Background()
-			for _, ddl := range []string{sqlcSchema, `CREATE TABLE books (id INT PRIMARY KEY, author_id INT NOT NULL, title VARCHAR(100) NOT NULL)`} {
+			for _, ddl := range []string{`CREATE TABLE authors (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, bio TEXT)`, `CREATE TABLE books (id INT PRIMARY KEY, author_id INT NOT NULL, title VARCHAR(100) NOT NULL)`} {
 				if _, err := db.ExecContext(ctx, ddl); err != nil {
 					t.Fatal(err)
 				}
@@ -45,8 +46,8 @@ func TestExpandStars(t *testing.T) {
 					continue
 				}
 				t.Run(tt.name, func(t *testing.T) {
-					q := Query{Name: "Q", SQL: tt.sql}
-					got, err := ExpandStars(ctx, db, f, []Query{q})
+					q := workload.Query{Name: "Q", SQL: tt.sql}
+					got, err := ExpandStars(ctx, db, f, []workload.Query{q})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -1,4 +1,4 @@
-package workload
+package release
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/traffic"
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 // ErrConnLost is wrapped by the error Pass returns when the database went away (the
@@ -57,7 +58,7 @@ func WithCounter(c Counter) Option { return func(r *Runner) { r.counter = c } }
 // prepared statements outlive schema changes, as in applications) and it generates
 // arguments for queries without "-- args:" once.
 type Runner struct {
-	w       *Workload
+	w       *workload.Workload
 	db      *sql.DB
 	freshDB *sql.DB // WithFreshPool: new connections come from it
 	family  engine.Family
@@ -83,7 +84,7 @@ type Runner struct {
 
 // runQuery is a query rendered for the runner's family.
 type runQuery struct {
-	q     *Query
+	q     *workload.Query
 	sql   string
 	order []int // argument index of each bind parameter
 	reads bool
@@ -96,7 +97,7 @@ type runQuery struct {
 // prepares once per connection and keeps, for w.Binding prepared; db binds
 // arguments as w.Binding says). The caller keeps db open across the rollout and
 // closes it after, and does not change w while the runner is in use.
-func NewRunner(w *Workload, db *sql.DB, family engine.Family, opts ...Option) (*Runner, error) {
+func NewRunner(w *workload.Workload, db *sql.DB, family engine.Family, opts ...Option) (*Runner, error) {
 	r := &Runner{w: w, db: db, family: family, counter: &processSequence, gen: map[string]*Generated{}}
 	for _, o := range opts {
 		o(r)
@@ -142,7 +143,7 @@ var (
 // execution into sink: Outcome OK, Error (with the server's code, class and
 // message) or Mismatch (the data check of "-- expect:" failed), and its latency.
 //
-// Query failures are recorded, not returned. Pass returns ctx.Err() when ctx is
+// workload.Query failures are recorded, not returned. Pass returns ctx.Err() when ctx is
 // cancelled (the execution it interrupted is not recorded), and an error wrapping
 // ErrConnLost when the database went away. It returns nil early once where.Stop is
 // closed.
@@ -172,10 +173,10 @@ func (r *Runner) Pass(ctx context.Context, where traffic.Where, sink observe.Sin
 				sink.Record(*ev)
 				continue
 			}
-			sets = [][]Arg{g.Args}
+			sets = [][]workload.Arg{g.Args}
 		}
 		if len(sets) == 0 {
-			sets = [][]Arg{nil}
+			sets = [][]workload.Arg{nil}
 		}
 		for _, set := range sets {
 			if where.Stopped() {
@@ -219,7 +220,7 @@ func (r *Runner) event(rq *runQuery, where traffic.Where) observe.Event {
 // cancellation and lost connections only. With quiet (ctx without its
 // cancellation) the statement runs on quiet and the caller interrupts it when
 // ctx ends.
-func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, set []Arg, where traffic.Where) (observe.Event, error) {
+func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, set []workload.Arg, where traffic.Where) (observe.Event, error) {
 	n := r.counter.Next()
 	args := make([]any, len(rq.order))
 	for i, k := range rq.order {
@@ -259,7 +260,7 @@ func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, se
 		return r.failed(ctx, ex, ev, rq, err)
 	}
 	ev.Outcome = observe.OK
-	if msg := rq.q.Expect.check(res, n); msg != "" {
+	if msg := mismatch(rq.q.Expect, res, n); msg != "" {
 		ev.Outcome, ev.Message = observe.Mismatch, msg
 	}
 	return ev, nil
@@ -366,9 +367,9 @@ func alive(ctx context.Context, ex execer) bool {
 	return ex.PingContext(ctx) == nil
 }
 
-// check returns "" when res satisfies e (nil checks nothing), else the mismatch
-// message: "want rows=1, got 0".
-func (e *Expect) check(res result, n int64) string {
+// mismatch returns "" when res satisfies e (nil checks nothing), else the
+// mismatch message: "want rows=1, got 0".
+func mismatch(e *workload.Expect, res result, n int64) string {
 	if e == nil {
 		return ""
 	}
@@ -381,20 +382,20 @@ func (e *Expect) check(res result, n int64) string {
 	if e.Value == nil {
 		return ""
 	}
-	want := Arg{Kind: e.Value.Kind, Text: e.Value.expand(n)}
+	want := workload.Arg{Kind: e.Value.Kind, Text: e.Value.Expand(n)}
 	if !res.hasFirst {
 		return fmt.Sprintf("want value=%s, got no rows", want)
 	}
 	got, null := asText(res.first)
 	switch {
-	case null && want.Kind == ArgNull:
+	case null && want.Kind == workload.ArgNull:
 		return ""
 	case null:
 		return fmt.Sprintf("want value=%s, got NULL", want)
-	case want.Kind != ArgNull && got == want.Text:
+	case want.Kind != workload.ArgNull && got == want.Text:
 		return ""
 	}
-	return fmt.Sprintf("want value=%s, got %s", want, Arg{Kind: ArgString, Text: got})
+	return fmt.Sprintf("want value=%s, got %s", want, workload.Arg{Kind: workload.ArgString, Text: got})
 }
 
 // asText renders a scanned value as text, the way the server would print it where

@@ -1,9 +1,11 @@
-package workload
+package release
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/straddle-dev/straddle/harness/workload"
 )
 
 func col(name, typ string, length, prec, scale int64) column {
@@ -85,7 +87,7 @@ func TestTables(t *testing.T) {
 		{"INSERT INTO archive SELECT * FROM users", []string{"users"}, []string{"archive"}, "insert … select reads and writes"},
 	}
 	for _, tt := range tests {
-		q := &Query{Name: "Q", SQL: tt.sql}
+		q := &workload.Query{Name: "Q", SQL: tt.sql}
 		reads, writes := q.Tables()
 		if diff := cmp.Diff(tt.reads, reads); diff != "" {
 			t.Errorf("%s: reads (-want +got):\n%s\n%s", tt.sql, diff, tt.reason)
