@@ -8,12 +8,12 @@
 // Each concept is a sub-package, and the imports point one way along the data flow
 //
 //	plan/schema → engine/input → observe/sqltext → migration/fixture/traffic →
-//	workload/lockwatch → runner → verdict/command → report/session/certify → harness
+//	workload/lockwatch → runner/release → verdict/command → report/session/certify → harness
 //
 // (a package imports only packages to its left). Some neighbours meet only
 // through a contract below both: the runner drives a release's traffic through
-// package traffic, and workload (queries from files) and command (a project's
-// own programs) implement it; migrations and workloads read SQL with the one
+// package traffic, and release (a workload's queries from files, executed) and
+// command (a project's own programs) implement it; migrations and workloads read SQL with the one
 // lexer of package sqltext. This package parses no
 // flags and renders no report: the CLI (internal/cli) is flag parsing and
 // printing around Check. arch_test.go keeps the arrows honest.
