@@ -16,23 +16,13 @@ var fleet = enginetest.LocalFleet()
 
 func TestMain(m *testing.M) { os.Exit(enginetest.Main(m, fleet)) }
 
-// testDatabase returns a fresh scratch database on the server of family f; it is
-// dropped when the test ends, and the test is skipped when the server's binaries
-// are not installed (make deps).
+// testDatabase is a fresh scratch database of family f, dropped when the test ends.
 func testDatabase(t *testing.T, f engine.Family) engine.Database {
-	t.Helper()
-	spec := "postgres"
-	if f == engine.MySQL {
-		spec = "mariadb"
-	}
-	return enginetest.Database(t, fleet, spec)
+	return enginetest.FamilyDatabase(t, fleet, f)
 }
 
-// openDB opens a pool to db, closed when the test ends.
-func openDB(t *testing.T, db engine.Database) *sql.DB {
-	t.Helper()
-	return enginetest.Open(t, db)
-}
+// openDB is a pool on db, closed when the test ends.
+func openDB(t *testing.T, db engine.Database) *sql.DB { return enginetest.Open(t, db) }
 
 func s(text string) workload.Arg { return workload.Arg{Kind: workload.ArgString, Text: text} }
 func i(text string) workload.Arg { return workload.Arg{Kind: workload.ArgInt, Text: text} }

@@ -69,3 +69,14 @@ func Open(t testing.TB, db engine.Database) *sql.DB {
 	t.Cleanup(func() { pool.Close() })
 	return pool
 }
+
+// FamilyDatabase is Database on the local provider's server of family fam:
+// PostgreSQL, or MariaDB for MySQL.
+func FamilyDatabase(t testing.TB, f *engine.Fleet, fam engine.Family) engine.Database {
+	t.Helper()
+	spec := "postgres"
+	if fam == engine.MySQL {
+		spec = "mariadb"
+	}
+	return Database(t, f, spec)
+}
