@@ -20,7 +20,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/verdict"
 )
 
-const projects = "../testdata/projects"
+const projects = "../examples/projects"
 
 // writeProject writes files (path → content) under a temporary directory.
 func writeProject(t *testing.T, files map[string]string) string {

@@ -18,9 +18,9 @@ import (
 // test of docs/go-test.md runs the same calls.
 func ExampleCheck() {
 	res, err := harness.Check(context.Background(), harness.CheckConfig{
-		Migrations: "testdata/projects/rename_naive/migrations",
-		Old:        harness.Workload{Queries: "testdata/projects/rename_naive/old.sql"},
-		New:        harness.Workload{Queries: "testdata/projects/rename_naive/new.sql"},
+		Migrations: "examples/projects/rename_naive/migrations",
+		Old:        harness.Workload{Queries: "examples/projects/rename_naive/old.sql"},
+		New:        harness.Workload{Queries: "examples/projects/rename_naive/new.sql"},
 		Engines:    []engine.Spec{engine.MustParseSpec("postgres")},
 		Provider:   local.New(local.Config{}),
 	})
@@ -46,9 +46,9 @@ func ExampleNewChecker() {
 	fleet := engine.NewFleet(local.New(local.Config{}))
 	defer fleet.Stop(ctx) // in a test: harnesstest.Fleet(t, nil) stops it with t.Cleanup
 	c, err := harness.NewChecker(ctx, harness.CheckConfig{
-		Migrations: "testdata/projects/rename_triggers/{family}",
-		Old:        harness.Workload{Queries: "testdata/projects/rename_triggers/old.sql"},
-		New:        harness.Workload{Queries: "testdata/projects/rename_triggers/new.sql"},
+		Migrations: "examples/projects/rename_triggers/{family}",
+		Old:        harness.Workload{Queries: "examples/projects/rename_triggers/old.sql"},
+		New:        harness.Workload{Queries: "examples/projects/rename_triggers/new.sql"},
 		Engines:    []engine.Spec{engine.MustParseSpec("postgres"), engine.MustParseSpec("mariadb")},
 		Fleet:      fleet,
 		Policy:     plan.Policy{Overrides: []plan.Override{{Selector: "contract", Release: plan.Old, Requirement: plan.Informational}}},

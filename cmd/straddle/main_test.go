@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // servers from $STRADDLE_PROVIDER (auto by default: docker, else local binaries).
 // Scripts that start servers skip themselves with -short.
 func TestScripts(t *testing.T) {
-	projects, err := filepath.Abs("../../testdata/projects")
+	projects, err := filepath.Abs("../../examples/projects")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func TestUserModule(t *testing.T) {
 	}
 	write("fail_test.go", []byte(helperFails))
 	for name, project := range map[string]string{"safe": "add_nullable_column", "naive": "rename_naive"} {
-		src := filepath.Join(repo, "testdata/projects", project)
+		src := filepath.Join(repo, "examples/projects", project)
 		assert.NilError(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

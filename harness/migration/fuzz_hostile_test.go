@@ -25,7 +25,7 @@ func FuzzSplit(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	seedFiles(f, "../../testdata/projects/*/*/*.sql", "../../testdata/projects/*/*.sql")
+	seedFiles(f, "../../examples/projects/*/*/*.sql", "../../examples/projects/*/*.sql")
 	f.Fuzz(func(t *testing.T, src string) {
 		lines := strings.Count(src, "\n") + 1
 		for _, fam := range []engine.Family{"", engine.Postgres, engine.MySQL} {
@@ -57,7 +57,7 @@ func FuzzLoadFile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	seedFiles(f, "../../testdata/projects/*/*/*.sql")
+	seedFiles(f, "../../examples/projects/*/*/*.sql")
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, src string) {
 		p := filepath.Join(dir, "0001_x.sql")

@@ -23,7 +23,7 @@ func FuzzParseInputErrors(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	files, _ := filepath.Glob("../../testdata/projects/*/*.sql")
+	files, _ := filepath.Glob("../../examples/projects/*/*.sql")
 	for _, file := range files {
 		if b, err := os.ReadFile(file); err == nil {
 			f.Add(b)

@@ -17,7 +17,7 @@ import (
 //
 //	STRADDLE_PROVIDER=local go test ./internal/cli -run '^$' -bench CheckEngines -benchtime 3x
 func BenchmarkCheckEngines(b *testing.B) {
-	projects, err := filepath.Abs("../../testdata/projects/rename_naive")
+	projects, err := filepath.Abs("../../examples/projects/rename_naive")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func (f *matrixFlags) build(scripts []string) (*matrix.Matrix, matrix.Shard, []m
 }
 
 // projectName names a project after its directory: db/migrations → db,
-// testdata/projects/rename/{family} → rename.
+// examples/projects/rename/{family} → rename.
 func projectName(migrations string) string {
 	dir := filepath.Clean(migrations)
 	for {

@@ -50,7 +50,7 @@ func TestStability(t *testing.T) {
 		runs = n
 	}
 	busy(t, runtime.NumCPU())
-	projects, err := filepath.Abs("../../testdata/projects")
+	projects, err := filepath.Abs("../../examples/projects")
 	if err != nil {
 		t.Fatal(err)
 	}
