@@ -68,6 +68,9 @@ func TestStallOfInstantStep(t *testing.T) {
 	}{
 		{"instant step, waiting for nobody", true, nil, false},
 		{"instant step queued behind a long query", true, &party{id: 7, release: plan.Old, query: "Report"}, true},
+		{"instant step queued behind a query never seen finishing", true, &party{id: 7, release: plan.Old, query: "Unseen"}, true},
+		{"instant step queued behind a short query", true, &party{id: 7, release: plan.Old, query: "CreateUser"}, false},
+		{"instant step queued behind another session", true, &party{id: 7}, true},
 		{"a step that does work", false, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,7 +78,12 @@ func TestStallOfInstantStep(t *testing.T) {
 			m := &Monitor{lm: engine.LockMonitor{SessionNoun: "pid"}, polls: 1, seen: map[waitKey]lockWait{
 				{plan.Old, "GetUser"}: {holder: party{id: 42, migration: true}, behind: tc.behind, held: time.Now()},
 			}}
-			s := &stallSink{next: rec, max: time.Second, prog: &Progress{}, mon: m, stmts: stmts, usual: NewUsual(), instant: tc.instant}
+			// Outside steps Report takes 3s, CreateUser 5ms.
+			u := NewUsual()
+			us := u.Sink(observe.NewRecorder())
+			us.Record(observe.Event{Kind: observe.KindQuery, Window: plan.After, Release: plan.Old, Query: "Report", Latency: 3 * time.Second})
+			us.Record(observe.Event{Kind: observe.KindQuery, Window: plan.Before, Release: plan.Old, Query: "CreateUser", Latency: 5 * time.Millisecond})
+			s := &stallSink{next: rec, max: time.Second, prog: &Progress{}, mon: m, stmts: stmts, usual: u, instant: tc.instant}
 			s.Record(observe.Event{Kind: observe.KindQuery, Window: plan.During, Release: plan.Old, Query: "GetUser", Outcome: observe.OK, Latency: 1500 * time.Millisecond})
 			got := false
 			for _, c := range rec.Snapshot().Cells {

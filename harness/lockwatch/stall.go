@@ -67,8 +67,9 @@ func (s *stallSink) Record(e observe.Event) {
 	if !blind && (!seen || w.held.Before(began)) {
 		return // the monitor watched, and this execution never waited for the step
 	}
-	if !blind && s.instant && w.holder.migration && w.behind == nil {
-		// A catalog-only step held the lock this long while waiting for nobody:
+	if !blind && s.instant && w.holder.migration && !s.longQueue(w.behind) {
+		// A catalog-only step held the lock this long while waiting for nobody,
+		// or only for a query that always finishes well within the threshold:
 		// every core was busy. It shows in the latency figures, not as a finding
 		// that would come and go with the machine's load.
 		return
@@ -91,6 +92,24 @@ func (s *stallSink) Record(e observe.Event) {
 		st.Holder = s.mon.describe(w, st.SQL)
 	}
 	s.next.Record(st)
+}
+
+// longQueue reports whether a catalog-only step that queued behind p can hold a
+// query up for the threshold: p is a session, and not a release's query that
+// always finishes within the threshold (its usual latency, when known, is under
+// max). Queued behind a short INSERT, an instant step waits for milliseconds on
+// a healthy machine; behind a three-second report, for up to three seconds.
+// Another session, or a query never seen finishing outside a step, counts as
+// long.
+func (s *stallSink) longQueue(p *party) bool {
+	if p == nil {
+		return false
+	}
+	if p.release == "" {
+		return true
+	}
+	u := s.usual.of(p.release, p.query)
+	return u == 0 || u >= s.max
 }
 
 // Usual keeps, for each release's query, its longest latency outside steps (after
