@@ -117,13 +117,22 @@ func instantAction(f engine.Family, a []string) bool {
 			return false
 		}
 		// A nullable column without a default: catalog only on PostgreSQL 11+
-		// and MySQL 8 / MariaDB 10.3+ (instant ADD COLUMN).
-		for _, x := range []string{"DEFAULT", "NOT", "REFERENCES", "CHECK", "UNIQUE", "PRIMARY", "GENERATED", "AS", "AUTO_INCREMENT", "SERIAL", "BIGSERIAL", "SMALLSERIAL", "IDENTITY", "FIRST", "AFTER"} {
+		// and MySQL 8 / MariaDB 10.3+ (instant ADD COLUMN). On PostgreSQL 11+ a
+		// constant or stable default, NOT NULL or not, is too: the default is
+		// kept in the catalog, no row is rewritten or checked.
+		for _, x := range []string{"REFERENCES", "CHECK", "UNIQUE", "PRIMARY", "GENERATED", "AS", "AUTO_INCREMENT", "SERIAL", "BIGSERIAL", "SMALLSERIAL", "IDENTITY", "FIRST", "AFTER"} {
 			if has(x) {
 				return false
 			}
 		}
-		return true
+		if !has("DEFAULT") && !has("NOT") {
+			return true
+		}
+		if f != engine.Postgres {
+			return false
+		}
+		i := slices.Index(a, "DEFAULT")
+		return i >= 0 && i+1 < len(a) && fastDefault(a[i+1])
 	case "DROP":
 		// PostgreSQL only marks a dropped column; MySQL may rebuild the table.
 		// Dropping a default or NOT NULL is catalog only on PostgreSQL.
@@ -134,6 +143,21 @@ func instantAction(f engine.Family, a []string) bool {
 			(f == engine.Postgres && has("DROP") && has("NOT") && has("NULL"))
 	}
 	return false
+}
+
+// fastDefault reports whether a column default that starts with word w (a
+// sqlWords word: "?" is a string) is one PostgreSQL 11+ stores in the catalog
+// when the column is added, instead of rewriting the table: a literal, or a
+// stable function of the transaction's time. Anything else (random(),
+// gen_random_uuid(), nextval, clock_timestamp(), an expression it does not
+// know) counts as a rewrite.
+func fastDefault(w string) bool {
+	switch w {
+	case "?", "TRUE", "FALSE", "NULL", "CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME",
+		"LOCALTIMESTAMP", "LOCALTIME", "NOW", "TRANSACTION_TIMESTAMP":
+		return true
+	}
+	return w != "" && (w[0] >= '0' && w[0] <= '9' || w[0] == '-' || w[0] == '.')
 }
 
 // sqlWords returns the upper-cased words and commas of sql as family f reads it
