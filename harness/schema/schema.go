@@ -107,6 +107,21 @@ func (c Change) String() string {
 // added of the same kind, in the same table, with the same detail: a column or
 // an index renamed in place), in a stable order.
 func Diff(a, b Snapshot) []Change {
+	// A table renamed (ALTER TABLE … RENAME TO): the one table dropped and the
+	// one added, with mostly the same columns. Its columns, indexes and the rest
+	// moved with it; what else the step changed in it is listed under its new
+	// name.
+	if from, to, ok := tableRename(a, b); ok {
+		moved := make(Snapshot, len(a))
+		for i, o := range a {
+			if o.Table == from {
+				o.Table = to
+			}
+			moved[i] = o
+		}
+		rest := Diff(New(moved), b)
+		return append([]Change{{Op: Renamed, Object: Object{Kind: Table, Table: to}, Before: from}}, rest...)
+	}
 	before := map[string]Object{}
 	for _, o := range a {
 		before[o.key()] = o
@@ -129,29 +144,6 @@ func Diff(a, b Snapshot) []Change {
 		if _, ok := after[o.key()]; !ok {
 			dropped = append(dropped, Change{Op: Dropped, Object: o})
 		}
-	}
-	// A table renamed (ALTER TABLE … RENAME TO): the one table dropped and the
-	// one added, with the same columns. Its columns, indexes and the rest moved
-	// with it and are not listed again.
-	if t := tableRename(a, b, added, dropped); t != nil {
-		out = append(out, *t)
-		moved := func(c Change, table string) bool {
-			return c.Object.Kind != Table && c.Object.Table == table
-		}
-		var keepA, keepD []Change
-		for _, c := range added {
-			if c.Object.Kind == Table && c.Object.Table == t.Object.Table || moved(c, t.Object.Table) {
-				continue
-			}
-			keepA = append(keepA, c)
-		}
-		for _, c := range dropped {
-			if c.Object.Kind == Table && c.Object.Table == t.Before || moved(c, t.Before) {
-				continue
-			}
-			keepD = append(keepD, c)
-		}
-		added, dropped = keepA, keepD
 	}
 	// A rename is the one drop and the one add of a kind in a table, alike but
 	// for the name.
@@ -204,36 +196,55 @@ func Diff(a, b Snapshot) []Change {
 	return out
 }
 
-// tableRename finds the one table dropped and the one added whose columns are
-// the same, by name and detail; nil when there is no such pair.
-func tableRename(a, b Snapshot, added, dropped []Change) *Change {
-	var addT, dropT []string
-	for _, c := range added {
-		if c.Object.Kind == Table {
-			addT = append(addT, c.Object.Table)
+// tableRename finds the one table of a that b lacks and the one table of b that a
+// lacks, when at least half the columns of each (by name and detail) are the
+// other's: the table renamed, perhaps with a column added or dropped in the
+// same step.
+func tableRename(a, b Snapshot) (from, to string, ok bool) {
+	tables := func(s Snapshot) map[string]bool {
+		m := map[string]bool{}
+		for _, o := range s {
+			if o.Kind == Table {
+				m[o.Table] = true
+			}
+		}
+		return m
+	}
+	ta, tb := tables(a), tables(b)
+	var dropT, addT []string
+	for t := range ta {
+		if !tb[t] {
+			dropT = append(dropT, t)
 		}
 	}
-	for _, c := range dropped {
-		if c.Object.Kind == Table {
-			dropT = append(dropT, c.Object.Table)
+	for t := range tb {
+		if !ta[t] {
+			addT = append(addT, t)
 		}
 	}
 	if len(addT) != 1 || len(dropT) != 1 {
-		return nil
+		return "", "", false
 	}
-	cols := func(s Snapshot, table string) string {
-		var out []string
+	cols := func(s Snapshot, table string) map[string]bool {
+		m := map[string]bool{}
 		for _, o := range s {
 			if o.Kind == Column && o.Table == table {
-				out = append(out, o.Name+" "+o.Detail)
+				m[o.Name+"\x00"+o.Detail] = true
 			}
 		}
-		return strings.Join(out, "\n")
+		return m
 	}
-	if cols(a, dropT[0]) != cols(b, addT[0]) {
-		return nil
+	ca, cb := cols(a, dropT[0]), cols(b, addT[0])
+	common := 0
+	for c := range ca {
+		if cb[c] {
+			common++
+		}
 	}
-	return &Change{Op: Renamed, Object: Object{Kind: Table, Table: addT[0]}, Before: dropT[0]}
+	if common == 0 || 2*common < len(ca) || 2*common < len(cb) {
+		return "", "", false
+	}
+	return dropT[0], addT[0], true
 }
 
 // Describe says what the change did in words: "column users.name renamed to

@@ -44,6 +44,17 @@ func TestDiff(t *testing.T) {
 			}
 			return append(o, Object{Kind: View, Table: "users"})
 		}), []string{"→ table users renamed to accounts", "+ view users"}, "its columns and index move with it"},
+		{"table renamed, a column added and one dropped in the same step", New(append(users, Object{Kind: Column, Table: "users", Name: "nick", Detail: "text"})), with(users, func(o []Object) []Object {
+			for i := range o {
+				o[i].Table = "accounts"
+			}
+			return append(o, Object{Kind: Column, Table: "accounts", Name: "created_at", Detail: "timestamp NOT NULL"})
+		}), []string{"→ table users renamed to accounts", "+ column accounts.created_at timestamp NOT NULL", "- column accounts.nick"}, "sqlc's ondeck example: RENAME TO, ADD COLUMN and DROP COLUMN in one migration"},
+		{"table replaced by another", New(users), New([]Object{
+			{Kind: Table, Table: "people"},
+			{Kind: Column, Table: "people", Name: "person_id", Detail: "uuid NOT NULL"},
+			{Kind: Column, Table: "people", Name: "display", Detail: "text"},
+		}), []string{"+ table people", "- table users", "+ column people.display text", "+ column people.person_id uuid NOT NULL", "- column users.id", "- column users.name", "- index users.users_pkey"}, "no column in common: not a rename"},
 		{"enum label renamed", New([]Object{{Kind: Enum, Table: "mood", Name: "happy", Detail: "1"}}),
 			New([]Object{{Kind: Enum, Table: "mood", Name: "glad", Detail: "1"}}),
 			[]string{"→ enum mood 'happy' renamed to glad"}, "RENAME VALUE keeps the position"},

@@ -78,6 +78,15 @@ func TestLoadSQLCSources(t *testing.T) {
 		want:   []got{{"GetAuthor", "q.sql:3", "SELECT * FROM authors WHERE id = $1", engine.Postgres, 1}},
 		reason: "version 1 lists packages:",
 	}, {
+		name: "config with a sqlite package",
+		files: map[string]string{
+			"sqlc.json": `{"version": "1", "packages": [{"path": "pg", "engine": "postgresql", "queries": "q.sql"}, {"path": "lite", "engine": "sqlite", "queries": "lite.sql"}]}`,
+			"q.sql":     pgQueries,
+		},
+		src:    "sqlc.json",
+		want:   []got{{"GetAuthor", "q.sql:3", "SELECT * FROM authors WHERE id = $1", engine.Postgres, 1}},
+		reason: "sqlc's own examples generate for postgresql, mysql and sqlite in one config: the sqlite package is not straddle's to run, and not read",
+	}, {
 		name: "directory with a config",
 		files: map[string]string{
 			"sqlc.yml": "version: '2'\nsql:\n- engine: mysql\n  queries: q.sql\n",
