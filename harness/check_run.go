@@ -13,7 +13,6 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/release"
-	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/session"
 	"github.com/straddle-dev/straddle/harness/verdict"
 	"github.com/straddle-dev/straddle/harness/workload"
@@ -118,9 +117,9 @@ func (in *familyInputs) forEngine() *familyInputs {
 func (c *Checker) run(ctx context.Context, fleet *engine.Fleet, sp engine.Spec, in *familyInputs, stepDone func(session.StepProgress)) (verdict.RunInput, error) {
 	cfg := c.cfg
 	var sess *session.Session
-	steps := make([]runner.Step, len(in.set.Steps))
+	steps := make([]migration.Step, len(in.set.Steps))
 	for i, m := range in.set.Steps {
-		steps[i] = runner.StepOf(m)
+		steps[i] = m
 		if cfg.MigrateCmd != "" {
 			cs := extcmd.Step{Version: m.Version, Name: m.Name, Phase: m.Phase, File: m.File}
 			steps[i].Apply = func(ctx context.Context) error {

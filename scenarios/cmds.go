@@ -13,7 +13,6 @@ import (
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/report"
-	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -112,35 +111,35 @@ func cmdWorkload(s *Script, _ bool, args []string) error {
 }
 
 // loadStep reads FILE or DIR as one step of phase, named name ("" derives it).
-func (s *Script) loadStep(arg string, phase plan.Phase, name string) (runner.Step, error) {
+func (s *Script) loadStep(arg string, phase plan.Phase, name string) (migration.Step, error) {
 	paths, err := s.resolve(arg)
 	if err != nil {
-		return runner.Step{}, err
+		return migration.Step{}, err
 	}
 	if name == "" {
 		name = stepName(arg)
 	}
 	if strings.ContainsAny(name, "/ \t") || name == "" {
-		return runner.Step{}, badf("step name %q: want a word without / or spaces", name)
+		return migration.Step{}, badf("step name %q: want a word without / or spaces", name)
 	}
-	var st runner.Step
+	var st migration.Step
 	for _, p := range paths { // several only when linting: every variant is checked
 		files := []string{p}
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 			if files, err = sqlFiles(p); err != nil {
-				return runner.Step{}, err
+				return migration.Step{}, err
 			}
 			if len(files) == 0 {
-				return runner.Step{}, inputf("%s: no *.sql files in the directory", arg)
+				return migration.Step{}, inputf("%s: no *.sql files in the directory", arg)
 			}
 		}
-		st = runner.Step{Phase: phase, Name: name}
+		st = migration.Step{Phase: phase, Name: name}
 		for _, f := range files {
 			m, err := migration.LoadFile(f, phase)
 			if err != nil {
-				return runner.Step{}, err
+				return migration.Step{}, err
 			}
-			one := runner.StepOf(m)
+			one := m
 			st.Statements = append(st.Statements, one.Statements...)
 			st.NoTransaction = st.NoTransaction || one.NoTransaction
 		}
@@ -179,7 +178,7 @@ func cmdBaseline(s *Script, _ bool, args []string) error {
 	if err := nargs(args, 1, -1); err != nil {
 		return err
 	}
-	var steps []runner.Step
+	var steps []migration.Step
 	for _, a := range args {
 		st, err := s.loadStep(a, plan.Baseline, "")
 		if err != nil {
@@ -234,7 +233,7 @@ func cmdStep(s *Script, _ bool, args []string) error {
 }
 
 // apply applies a non-baseline step after checking the phase order.
-func (s *Script) apply(st runner.Step) error {
+func (s *Script) apply(st migration.Step) error {
 	sess, err := s.session()
 	if err != nil {
 		return err
@@ -287,7 +286,7 @@ func cmdMigrations(s *Script, _ bool, args []string) error {
 		return nil
 	}
 	for _, m := range set.Steps {
-		st := runner.StepOf(m)
+		st := m
 		if m.Phase == plan.Baseline {
 			sess, err := s.session()
 			if err != nil {

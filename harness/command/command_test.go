@@ -11,9 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
-	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
@@ -215,9 +215,9 @@ func TestApply(t *testing.T) {
 	}
 	fail := Apply(Command{Line: "echo boom; exit 1"}, st, pg)
 	err := fail(ctx)
-	var ae *runner.ApplyError
+	var ae *migration.ApplyError
 	if !errors.As(err, &ae) {
-		t.Fatalf("err = %v, want a *runner.ApplyError (a failed step)", err)
+		t.Fatalf("err = %v, want a *migration.ApplyError (a failed step)", err)
 	}
 	if !strings.Contains(ae.Message, "exit status 1") || ae.Output != "boom\n" {
 		t.Errorf("apply error = %+v", ae)

@@ -1,7 +1,7 @@
 // Package command runs a project's own programs against a scratch database: a
 // release's test suite or binary as that release's workload at each boundary
 // (Workload, a traffic.Workload), and a migration tool that applies each step
-// instead of straddle (Apply, a runner.Step.Apply), for `straddle check
+// instead of straddle (Apply, a migration.Step.Apply), for `straddle check
 // --old-cmd/--new-cmd/--migrate-cmd`.
 //
 // Inputs: a shell command line (run with sh -c), the scratch engine.Database, and
@@ -10,7 +10,7 @@
 // MYSQL_HOST… on mysql) pointing at the database in its current state, and
 // STRADDLE_* variables saying where the rollout is. Outputs: one observe.Event per
 // run of a release's command (OK, or Error with "exit status N" and the tail of
-// its output), or a *runner.ApplyError for a migration command that failed.
+// its output), or a *migration.ApplyError for a migration command that failed.
 //
 // The exit status alone decides pass or fail. Output is kept only to explain a
 // failure: the last OutputLimit bytes, with the database URL (which carries a

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
-	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
@@ -89,11 +89,11 @@ type Step struct {
 	File    string
 }
 
-// Apply returns a runner.Step.Apply that runs the migration command template
+// Apply returns a migration.Step.Apply that runs the migration command template
 // tmpl for step on db: {version}, {name}, {phase} and {file} (made absolute) are
 // replaced by the step's values, quoted for sh where needed, and also set as
 // STRADDLE_VERSION, STRADDLE_NAME, STRADDLE_PHASE and STRADDLE_FILE. A non-zero
-// exit is a *runner.ApplyError (a failed step, a finding) carrying the tail of the
+// exit is a *migration.ApplyError (a failed step, a finding) carrying the tail of the
 // output; a command that cannot be started is an environment failure.
 func Apply(tmpl Command, step Step, db engine.Database) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
@@ -120,7 +120,7 @@ func Apply(tmpl Command, step Step, db engine.Database) func(ctx context.Context
 			return err
 		}
 		if !res.OK() {
-			return &runner.ApplyError{Message: fmt.Sprintf("%s: %s", Name(c.Line), res.Status()), Output: res.Output}
+			return &migration.ApplyError{Message: fmt.Sprintf("%s: %s", Name(c.Line), res.Status()), Output: res.Output}
 		}
 		return nil
 	}

@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -32,7 +33,21 @@ type Step struct {
 	// Allows are the step's exceptions to phase rules: "-- straddle:allow RULE:
 	// REASON" lines of the file's header (see plan.Rules).
 	Allows []plan.Allow
+	// Apply, when set, applies the step instead of Statements (a project's own
+	// migration command, package command). An error it returns that is a
+	// *engine.DBError or *ApplyError is a finding; any other error is an
+	// environment failure.
+	Apply func(ctx context.Context) error
 }
+
+// ApplyError is a step that failed to apply for a reason other than a server
+// error (an external migration command exiting non-zero).
+type ApplyError struct {
+	Message string
+	Output  string
+}
+
+func (e *ApplyError) Error() string { return e.Message }
 
 // Options controls Load. The zero value detects the format and applies the
 // default phase rules.

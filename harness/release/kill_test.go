@@ -51,12 +51,19 @@ func TestCancelInterruptsBlockedStatement(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 		t.Fatalf("Execute = %v after %v, want the deadline soon after 300ms", err, time.Since(start))
 	}
-	// The statement is gone from the server too.
+	// The statement is gone from the server too. KILL QUERY returns before the
+	// killed thread has left its wait: on a machine with every core busy it can
+	// show in the process list a little longer, never for good.
 	var n int
-	if err := pool.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT count(*) FROM t%'").Scan(&n); err != nil {
-		t.Fatal(err)
+	for wait := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := pool.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT count(*) FROM t%'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || time.Now().After(wait) {
+			break
+		}
 	}
 	if n != 0 {
-		t.Errorf("%d statements still waiting on the server", n)
+		t.Errorf("%d statements still waiting on the server 10s after the cancellation", n)
 	}
 }

@@ -1,21 +1,15 @@
-// Package runner drives one rollout on one scratch database: it applies the baseline,
-// then each migration step in order, and around every step runs the old and the new
-// release's workloads — concurrently, during the step and after it — recording every
-// execution and every step outcome as observations.
+// Package runner drives a release's traffic in load mode: Load settings (clients,
+// rate, window length), Drive to run one workload that way for a while (benchmarks,
+// `straddle bench`), and Traffic, the clients a rollout starts in a before window,
+// moves into the step and stops. Each client deals the release's executions out
+// among the clients (traffic.Executor), holds one connection of its own for as
+// long as it runs (traffic.Connector), paces itself at the rate, and records into
+// the window it is in, so that an execution in flight when a step begins counts in
+// the step.
 //
-// Inputs: a Database, the ordered steps with their boundaries, one
-// traffic.Workload per release, and a Sink. Output: events in the sink; a
-// Rollout's methods return an error only for environment failures (connection lost, context cancelled). A step that fails to
-// apply is a finding, recorded as a migration event, and ends the rollout there.
-//
-// In load mode (Config.Load, load.go) each release runs with concurrent clients,
-// continuously, through a before window, the step and an after window; Drive runs
-// one workload that way for a while. While a step runs, a lock monitor
-// (package lockwatch) polls the server's activity and lock views, and an execution the
-// step held up beyond Config.MaxStall while waiting for the migration's lock is
-// recorded as a stall (lockwatch.StallSink) naming the step's statement, the lock and its
-// holder.
+// The rollout itself — the migration connection, the phase machine, the windows
+// around each step, the probes and the stalls — is package session's.
 //
 // It must not decide verdicts or render reports, and it does not parse inputs: it
-// gets typed steps and workloads.
+// gets typed workloads.
 package runner

@@ -149,6 +149,30 @@ func (w *window) end() {
 	}
 }
 
+// Traffic is one release's load-mode clients in progress: Start them in a window,
+// Move them to the next one (the before window into the step), Stop them.
+type Traffic struct{ c *clients }
+
+// Start starts l.Clients clients (at l.Rate; Duration is the caller's to keep)
+// running w at a, recording into sink, until Stop.
+func Start(ctx context.Context, w traffic.Workload, l Load, a traffic.Where, sink observe.Sink) *Traffic {
+	return &Traffic{startClients(ctx, w, l, newWindow(a, sink))}
+}
+
+// Move moves the clients to window a, recording into sink: an execution in flight
+// belongs to the window it ends in (see window.Record).
+func (t *Traffic) Move(a traffic.Where, sink observe.Sink) { t.c.win.set(a, sink) }
+
+// Started is closed once every client has begun its first execution.
+func (t *Traffic) Started() <-chan struct{} { return t.c.started }
+
+// Failed is closed on the first environment failure of a client.
+func (t *Traffic) Failed() <-chan struct{} { return t.c.failed }
+
+// Stop ends the traffic, waits for every client and returns the number of
+// executions and the first environment failure.
+func (t *Traffic) Stop() (int64, error) { return t.c.stop() }
+
 // clients is one release's traffic in progress.
 type clients struct {
 	win    *window
@@ -281,12 +305,4 @@ func (p *pacer) wait(ctx context.Context, i int64, stop <-chan struct{}) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// loadOf returns rel's load settings; ok is false in pass mode (cfg.Load empty).
-func loadOf(cfg Config, rel plan.Release) (Load, bool) {
-	if len(cfg.Load) == 0 {
-		return Load{}, false
-	}
-	return cfg.Load[rel].WithDefaults(), true
 }

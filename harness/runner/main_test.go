@@ -10,7 +10,6 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine/enginetest"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/release"
-	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
@@ -59,24 +58,4 @@ func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) 
 		t.Fatal(err)
 	}
 	return r
-}
-
-// rollOut opens a rollout with cfg, applies steps in order while the releases
-// run, and finishes it.
-func rollOut(t testing.TB, cfg runner.Config, steps ...runner.Step) {
-	t.Helper()
-	ctx := context.Background()
-	r, err := runner.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for _, s := range steps {
-		if err := r.Step(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := r.Finish(ctx); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -84,7 +84,7 @@ func TestLoadModeLeavesNothingBehind(t *testing.T) {
 			if sp.Family() == engine.MySQL {
 				lock = "ALTER TABLE items ADD COLUMN w int, ALGORITHM=COPY, LOCK=SHARED"
 			}
-			steps := []runner.Step{
+			steps := []migration.Step{
 				{Phase: plan.Baseline, Name: "0001", Statements: []migration.Statement{{SQL: leakBaseline}}},
 				{Phase: plan.Expand, Name: "lock", Statements: statements(lock)},
 			}

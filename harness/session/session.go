@@ -32,15 +32,16 @@ type Config struct {
 	// Counter numbers {{n}} across the whole run; nil uses the process-wide one.
 	Counter release.Counter
 	// Load turns on load mode: concurrent clients per release through before,
-	// during and after windows (runner.Config.Load). Empty keeps pass mode.
+	// during and after windows (load mode: runner.Load). Empty keeps pass mode.
 	Load map[plan.Release]runner.Load
-	// MaxStall is the stall threshold (runner.Config.MaxStall): zero means
+	// MaxStall is the stall threshold (lockwatch.StallSink): zero means
 	// lockwatch.DefaultMaxStall, negative turns stall detection off.
 	MaxStall time.Duration
 	// Planned is the whole rollout when it is known before it runs
-	// (runner.Config.Planned); Run fills it from its steps.
+	// (the policy tells the last expand step from it); Run fills it from its steps.
 	Planned plan.Rollout
-	// NoProbes turns the state probes off (runner.Config.NoProbes): for cost
+	// NoProbes turns the state probes off (each release then runs Passes passes
+	// after each step, and nothing probes between statements): for cost
 	// comparisons only.
 	NoProbes bool
 	// StepDone, when set, is told as Run finishes each step (progress for a
@@ -75,7 +76,7 @@ type Session struct {
 	server   engine.Server
 	db       engine.Database
 	rec      *observe.Recorder
-	ro       *runner.Rollout
+	ro       *rollout // the migration connection and the phase machine
 	pools    []*sql.DB
 	work     map[plan.Release]traffic.Workload
 	runners  []*release.Runner
@@ -95,7 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("%s: %w", srv.Spec(), err)
 	}
 	s := &Session{cfg: cfg, server: srv, db: db, rec: observe.NewRecorder(), work: map[plan.Release]traffic.Workload{}, writes: &release.WriteSet{}}
-	s.ro, err = runner.Open(ctx, runner.Config{
+	s.ro, err = openRollout(ctx, rolloutConfig{
 		Engine: s.Engine(), DB: db, Sink: s.rec, Passes: cfg.Passes, NoDuring: cfg.NoDuring,
 		Load: cfg.Load, MaxStall: maxStall(cfg.MaxStall), Policy: cfg.Policy, Planned: cfg.Planned,
 		NoProbes: cfg.NoProbes,
@@ -208,7 +209,7 @@ func (s *Session) Generated() []release.Generated {
 
 // Apply applies one step: baseline steps with no traffic, the others with both
 // releases live during and after.
-func (s *Session) Apply(ctx context.Context, st runner.Step) error {
+func (s *Session) Apply(ctx context.Context, st migration.Step) error {
 	var err error
 	if st.Phase == plan.Baseline {
 		err = s.ro.Baseline(ctx, st)
@@ -317,7 +318,7 @@ func (s *Session) Close(ctx context.Context) error {
 // SetRelease) and loads fixtures, then the steps are applied in order with old and
 // new live. It returns the run's verdict input; err is non-nil only for input
 // errors (an environment failure is inside the result).
-func Run(ctx context.Context, cfg Config, steps []runner.Step, setup func(context.Context, *Session) error) (verdict.RunInput, error) {
+func Run(ctx context.Context, cfg Config, steps []migration.Step, setup func(context.Context, *Session) error) (verdict.RunInput, error) {
 	if cfg.Planned == nil {
 		refs := make([]plan.StepRef, len(steps))
 		for i, st := range steps {
@@ -382,7 +383,7 @@ type StepProgress struct {
 // no traffic, and drops it. Steps applied by an external command cannot be
 // replayed there: the runner then expands at the first state where the release
 // is required.
-func (s *Session) compile(ctx context.Context, steps []runner.Step) error {
+func (s *Session) compile(ctx context.Context, steps []migration.Step) error {
 	var old, new []*release.Runner
 	for _, r := range s.runners {
 		if !r.Compiles() {
@@ -407,7 +408,7 @@ func (s *Session) compile(ctx context.Context, steps []runner.Step) error {
 		return fmt.Errorf("compile the queries' stars: %w", err)
 	}
 	defer db.Drop(context.WithoutCancel(ctx))
-	ro, err := runner.Open(ctx, runner.Config{Engine: s.Engine(), DB: db, Sink: observe.NewRecorder(), NoDuring: true, NoProbes: true})
+	ro, err := openRollout(ctx, rolloutConfig{Engine: s.Engine(), DB: db, Sink: observe.NewRecorder(), NoDuring: true, NoProbes: true})
 	if err != nil {
 		return fmt.Errorf("compile the queries' stars: %w", err)
 	}

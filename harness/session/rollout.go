@@ -1,4 +1,4 @@
-package runner
+package session
 
 import (
 	"context"
@@ -14,42 +14,20 @@ import (
 	"github.com/straddle-dev/straddle/harness/migration"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/schema"
 	"github.com/straddle-dev/straddle/harness/traffic"
 )
 
-// Step is one migration step.
-type Step struct {
-	Phase plan.Phase
-	Name  string
-	// Boundary is filled in by the runner when the step is applied.
-	Boundary   plan.Boundary
-	Statements []migration.Statement
-	// NoTransaction applies the statements one by one even where DDL is
-	// transactional (CREATE INDEX CONCURRENTLY cannot run in a transaction).
-	NoTransaction bool
-	// Apply, when set, applies the step instead of Statements (an external
-	// migration command). An error it returns that is a *engine.DBError or
-	// *ApplyError is a finding; any other error is an environment failure.
-	Apply func(ctx context.Context) error
+// boundStep is a migration step with the boundary it reaches.
+type boundStep struct {
+	migration.Step
+	Boundary plan.Boundary
 }
 
-// StepOf is the step that applies migration m.
-func StepOf(m migration.Step) Step {
-	return Step{Phase: m.Phase, Name: m.Name, Statements: m.Statements, NoTransaction: m.NoTransaction}
-}
-
-// ApplyError is a step that failed to apply for a reason other than a server error
-// (an external migration command exiting non-zero).
-type ApplyError struct {
-	Message string
-	Output  string
-}
-
-func (e *ApplyError) Error() string { return e.Message }
-
-// Config is one rollout.
-type Config struct {
+// rolloutConfig is one rollout on one database: what the session hands its
+// rollout (Config is what a caller gives the session).
+type rolloutConfig struct {
 	Engine   string // spec string recorded in events
 	DB       engine.Database
 	Old, New traffic.Workload
@@ -67,7 +45,7 @@ type Config struct {
 	// settings given here (a release absent from a non-empty map gets the
 	// defaults). Empty keeps pass mode: Passes sequential passes after each step
 	// and one pass after another while it runs.
-	Load map[plan.Release]Load
+	Load map[plan.Release]runner.Load
 	// MaxStall is the stall threshold: a query of a traffic.Executor workload that a
 	// step holds up this long or longer beyond its usual latency, waiting for a
 	// lock the migration holds or is queued for, is recorded as a stall too
@@ -96,11 +74,12 @@ type Config struct {
 	usual *lockwatch.Usual // latencies outside steps, set by Open
 }
 
-// Rollout is a rollout in progress on one database: the migration connection and
-// the boundaries reached so far. package session drives it, step by step, for
-// checks and scenario scripts alike. Not safe for concurrent use.
-type Rollout struct {
-	cfg      Config
+// rollout is the Session's rollout in progress on its database: the migration
+// connection, the phase machine and the boundaries reached so far. The Session
+// drives it step by step, for checks and scenario scripts alike. Not safe for
+// concurrent use.
+type rollout struct {
+	cfg      rolloutConfig
 	pool     *sql.DB
 	ap       *applier
 	current  plan.Boundary
@@ -111,8 +90,9 @@ type Rollout struct {
 	monTried bool
 }
 
-// Open opens the migration connection for a rollout on cfg.DB. The caller must Close.
-func Open(ctx context.Context, cfg Config) (*Rollout, error) {
+// openRollout opens the migration connection for a rollout on cfg.DB. The caller
+// must Close.
+func openRollout(ctx context.Context, cfg rolloutConfig) (*rollout, error) {
 	if cfg.Passes == 0 {
 		cfg.Passes = 1
 	}
@@ -128,37 +108,37 @@ func Open(ctx context.Context, cfg Config) (*Rollout, error) {
 		return nil, fmt.Errorf("open migration connection: %w", err)
 	}
 	base := plan.Boundary{Index: 0, Phase: plan.Baseline, Step: string(plan.Baseline)}
-	return &Rollout{
+	return &rollout{
 		cfg: cfg, pool: pool, current: base, rollout: plan.Rollout{base},
 		ap: &applier{conn: conn, dialect: engine.DialectOf(cfg.DB.Family())},
 	}, nil
 }
 
 // SetWorkloads replaces the releases' workloads for the following steps.
-func (r *Rollout) SetWorkloads(old, new traffic.Workload) { r.cfg.Old, r.cfg.New = old, new }
+func (r *rollout) SetWorkloads(old, new traffic.Workload) { r.cfg.Old, r.cfg.New = old, new }
 
 // SetLoad replaces the load settings for the following steps (see Config.Load).
-func (r *Rollout) SetLoad(l map[plan.Release]Load) { r.cfg.Load = l }
+func (r *rollout) SetLoad(l map[plan.Release]runner.Load) { r.cfg.Load = l }
 
 // SetPolicy replaces the policy for the following steps (see Config.Policy).
-func (r *Rollout) SetPolicy(p plan.Policy) { r.cfg.Policy = p }
+func (r *rollout) SetPolicy(p plan.Policy) { r.cfg.Policy = p }
 
 // SetMaxStall replaces the stall threshold for the following steps (see
 // Config.MaxStall).
-func (r *Rollout) SetMaxStall(d time.Duration) { r.cfg.MaxStall = d }
+func (r *rollout) SetMaxStall(d time.Duration) { r.cfg.MaxStall = d }
 
 // Boundary is the boundary reached last.
-func (r *Rollout) Boundary() plan.Boundary { return r.current }
+func (r *rollout) Boundary() plan.Boundary { return r.current }
 
 // Boundaries lists the boundaries reached so far, baseline first.
-func (r *Rollout) Boundaries() plan.Rollout { return append(plan.Rollout(nil), r.rollout...) }
+func (r *rollout) Boundaries() plan.Rollout { return append(plan.Rollout(nil), r.rollout...) }
 
 // Failed reports whether a step failed to apply; no further step runs after that.
-func (r *Rollout) Failed() bool { return r.failed }
+func (r *rollout) Failed() bool { return r.failed }
 
 // Baseline applies baseline steps with no traffic. It may be called before the first
 // Step only.
-func (r *Rollout) Baseline(ctx context.Context, steps ...Step) error {
+func (r *rollout) Baseline(ctx context.Context, steps ...migration.Step) error {
 	if len(r.rollout) > 1 {
 		return fmt.Errorf("baseline after %s: baseline steps come before every other step", r.current)
 	}
@@ -166,8 +146,7 @@ func (r *Rollout) Baseline(ctx context.Context, steps ...Step) error {
 		if r.failed {
 			return nil
 		}
-		s.Boundary = r.rollout[0]
-		ok, err := r.ap.apply(ctx, r.cfg, s, nil)
+		ok, err := r.ap.apply(ctx, r.cfg, boundStep{s, r.rollout[0]}, nil)
 		if err != nil {
 			return err
 		}
@@ -178,7 +157,7 @@ func (r *Rollout) Baseline(ctx context.Context, steps ...Step) error {
 
 // Step applies s at the next boundary while both releases run, then runs the after
 // window.
-func (r *Rollout) Step(ctx context.Context, s Step) error {
+func (r *rollout) Step(ctx context.Context, s migration.Step) error {
 	phase, name := s.Phase, s.Name
 	if r.failed {
 		return nil
@@ -193,9 +172,8 @@ func (r *Rollout) Step(ctx context.Context, s Step) error {
 		return fmt.Errorf("%w: step %s/%s after %s: phases must go baseline, expand, migrate, contract", plan.ErrBadInput, phase, name, r.current)
 	}
 	b := plan.Boundary{Index: len(r.rollout), Phase: phase, Step: name}
-	s.Boundary = b
 	pol := r.policyAt(b)
-	ok, err := runStep(ctx, r.cfg, pol, r.ap, r.monitor(ctx), r.current, s)
+	ok, err := runStep(ctx, r.cfg, pol, r.ap, r.monitor(ctx), r.current, boundStep{s, b})
 	if err != nil {
 		return err
 	}
@@ -209,7 +187,7 @@ func (r *Rollout) Step(ctx context.Context, s Step) error {
 }
 
 // checkBaseline runs the baseline's after window once, before the first step.
-func (r *Rollout) checkBaseline(ctx context.Context) error {
+func (r *rollout) checkBaseline(ctx context.Context) error {
 	if r.baseline || r.failed {
 		return nil
 	}
@@ -218,7 +196,7 @@ func (r *Rollout) checkBaseline(ctx context.Context) error {
 }
 
 // Check runs the after window again at the current boundary.
-func (r *Rollout) Check(ctx context.Context) error {
+func (r *rollout) Check(ctx context.Context) error {
 	if r.failed {
 		return nil
 	}
@@ -229,7 +207,7 @@ func (r *Rollout) Check(ctx context.Context) error {
 }
 
 // policyAt returns the requirements of the releases around boundary b.
-func (r *Rollout) policyAt(b plan.Boundary) requirements {
+func (r *rollout) policyAt(b plan.Boundary) requirements {
 	ro := r.cfg.Planned
 	if b.Index >= len(ro) || ro[b.Index] != b {
 		ro = append(append(plan.Rollout(nil), r.rollout...), b)
@@ -253,10 +231,10 @@ func (q requirements) observe(b plan.Boundary, rel plan.Release, w plan.Window) 
 }
 
 // Finish runs the baseline check if no step ran (a rollout of baseline only).
-func (r *Rollout) Finish(ctx context.Context) error { return r.checkBaseline(ctx) }
+func (r *rollout) Finish(ctx context.Context) error { return r.checkBaseline(ctx) }
 
 // Exec runs statements on the migration connection outside any step (fixture data).
-func (r *Rollout) Exec(ctx context.Context, stmts []migration.Statement) error {
+func (r *rollout) Exec(ctx context.Context, stmts []migration.Statement) error {
 	for _, st := range stmts {
 		if _, err := r.ap.conn.ExecContext(ctx, st.SQL); err != nil {
 			return fmt.Errorf("%s:%d: %w", st.File, st.Line, err)
@@ -267,7 +245,7 @@ func (r *Rollout) Exec(ctx context.Context, stmts []migration.Statement) error {
 
 // monitor returns the lock monitor when stall detection is on, opening it the first
 // time; nil when the server offers no view it can read.
-func (r *Rollout) monitor(ctx context.Context) *lockwatch.Monitor {
+func (r *rollout) monitor(ctx context.Context) *lockwatch.Monitor {
 	if r.cfg.MaxStall <= 0 || r.cfg.NoDuring || r.monTried {
 		return r.mon
 	}
@@ -282,7 +260,7 @@ func (r *Rollout) monitor(ctx context.Context) *lockwatch.Monitor {
 }
 
 // Close releases the migration connection (and the lock monitor's).
-func (r *Rollout) Close() error {
+func (r *rollout) Close() error {
 	err := errors.Join(r.mon.Close(), r.ap.conn.Close())
 	return errors.Join(err, r.pool.Close())
 }
@@ -290,7 +268,7 @@ func (r *Rollout) Close() error {
 // runStep applies s while both releases run: in pass mode one pass after another
 // from just before the step begins until it ends; in load mode with their clients
 // through a before window, the step, and until it ends.
-func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon *lockwatch.Monitor, prev plan.Boundary, s Step) (bool, error) {
+func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *applier, mon *lockwatch.Monitor, prev plan.Boundary, s boundStep) (bool, error) {
 	prog := &progress{Progress: &lockwatch.Progress{}}
 	// The states between the statements of a step that commits them one by one
 	// are states too: every release that runs during the step probes each.
@@ -307,9 +285,8 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 	}
 	type live struct {
 		w    traffic.Workload
-		l    Load
-		win  *window
-		c    *clients
+		l    runner.Load
+		c    *runner.Traffic
 		sink observe.Sink // during the step
 		// before is set for a release in load mode that runs at the previous
 		// boundary: its clients start in the before window and go on into the
@@ -330,15 +307,14 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 		var load bool
 		lv.l, load = loadOf(cfg, rw.rel)
 		if !load {
-			lv.l, lv.w = Load{Clients: 1}, passOnly{rw.w}
+			lv.l, lv.w = runner.Load{Clients: 1}, passOnly{rw.w}
 		}
 		// The new release is not deployed at the baseline: no before window.
 		if load && runsAt(prev, rw.rel) {
 			lv.before = true
 			before = max(before, lv.l.Duration)
-			lv.win = newWindow(traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.Before,
+			lv.c = runner.Start(ctx, lv.w, lv.l, traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.Before,
 				Observe: pol.observe(prev, rw.rel, plan.After)}, cfg.Sink)
-			lv.c = startClients(ctx, lv.w, lv.l, lv.win)
 		}
 		ls = append(ls, lv)
 	}
@@ -348,14 +324,14 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 			if lv.c == nil {
 				continue
 			}
-			if _, err := lv.c.stop(); err != nil {
+			if _, err := lv.c.Stop(); err != nil {
 				errs = append(errs, fmt.Errorf("%s release during %s: %w", lv.rel, s.Boundary, err))
 			}
 		}
 		return errors.Join(errs...)
 	}
 	if before > 0 { // load mode: the before window, then the same clients go on into the step
-		var cs []*clients
+		var cs []*runner.Traffic
 		for _, lv := range ls {
 			if lv.c != nil {
 				cs = append(cs, lv.c)
@@ -367,16 +343,15 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 	}
 	for _, lv := range ls {
 		if lv.before {
-			lv.win.set(lv.during, lv.sink)
+			lv.c.Move(lv.during, lv.sink)
 			continue
 		}
-		lv.win = newWindow(lv.during, lv.sink)
-		lv.c = startClients(ctx, lv.w, lv.l, lv.win)
+		lv.c = runner.Start(ctx, lv.w, lv.l, lv.during, lv.sink)
 	}
 	for _, lv := range ls { // traffic is live before the step begins
 		select {
-		case <-lv.c.started:
-		case <-lv.c.failed:
+		case <-lv.c.Started():
+		case <-lv.c.Failed():
 		case <-ctx.Done():
 		}
 	}
@@ -392,14 +367,14 @@ func runStep(ctx context.Context, cfg Config, pol requirements, ap *applier, mon
 
 // waitWindow waits d, or until ctx ends or some release's traffic fails (that
 // failure is returned when its clients stop).
-func waitWindow(ctx context.Context, d time.Duration, cs []*clients) error {
+func waitWindow(ctx context.Context, d time.Duration, cs []*runner.Traffic) error {
 	failed := make(chan struct{}, len(cs))
 	done := make(chan struct{})
 	defer close(done)
 	for _, c := range cs {
 		go func() {
 			select {
-			case <-c.failed:
+			case <-c.Failed():
 				failed <- struct{}{}
 			case <-done:
 			}
@@ -426,7 +401,7 @@ func (p passOnly) Pass(ctx context.Context, a traffic.Where, sink observe.Sink) 
 // after probes the state b each release runs in (traffic.Prober), then runs the rest of
 // its after window: Passes-1 more passes in pass mode, its clients in load mode.
 // A workload that is not a traffic.Prober runs Passes passes.
-func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) error {
+func after(ctx context.Context, cfg rolloutConfig, pol requirements, b plan.Boundary) error {
 	if cfg.AfterStep != nil {
 		if err := cfg.AfterStep(ctx, b); err != nil {
 			return err
@@ -447,7 +422,7 @@ func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) e
 			at := at
 			at.Observe = pol.observe(b, rw.rel, plan.After)
 			if l, ok := loadOf(cfg, rw.rel); ok {
-				if _, err := Drive(ctx, rw.w, l, at, cfg.Sink); err != nil {
+				if _, err := runner.Drive(ctx, rw.w, l, at, cfg.Sink); err != nil {
 					errs[i] = fmt.Errorf("%s release after %s: %w", rw.rel, b, err)
 				}
 				return
@@ -470,7 +445,7 @@ func after(ctx context.Context, cfg Config, pol requirements, b plan.Boundary) e
 
 // probe probes the state at a for each release that runs there, one release
 // after the other so that the order of their writes is the same in every run.
-func probe(ctx context.Context, cfg Config, pol requirements, a traffic.Where) error {
+func probe(ctx context.Context, cfg rolloutConfig, pol requirements, a traffic.Where) error {
 	for _, rw := range releases(cfg, a.Boundary) {
 		p, ok := rw.w.(traffic.Prober)
 		if !ok {
@@ -502,7 +477,7 @@ func runsAt(b plan.Boundary, rel plan.Release) bool {
 
 // releases lists the workloads that run at b: the new release does not run at the
 // baseline (it is not deployed before the first expand step).
-func releases(cfg Config, b plan.Boundary) []relWorkload {
+func releases(cfg rolloutConfig, b plan.Boundary) []relWorkload {
 	var out []relWorkload
 	if cfg.Old != nil {
 		out = append(out, relWorkload{plan.Old, cfg.Old})
@@ -521,7 +496,7 @@ type applier struct {
 
 // apply applies s and records its outcome. ok is false when the step failed (a
 // finding); err is an environment failure.
-func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress) (ok bool, err error) {
+func (ap *applier) apply(ctx context.Context, cfg rolloutConfig, s boundStep, stmt *progress) (ok bool, err error) {
 	start := time.Now()
 	ev := observe.Event{Kind: observe.KindMigration, Engine: cfg.Engine, Boundary: s.Boundary, Outcome: observe.OK}
 	var failed error
@@ -544,7 +519,7 @@ func (ap *applier) apply(ctx context.Context, cfg Config, s Step, stmt *progress
 		if ctx.Err() != nil { // interrupted: a cancelled statement is no finding
 			return false, ctx.Err()
 		}
-		var ae *ApplyError
+		var ae *migration.ApplyError
 		switch de := engine.Classify(failed); {
 		case de != nil && !de.Gone && ap.alive(ctx):
 			ev.Outcome, ev.Code, ev.Class, ev.Message = observe.Error, de.Code, string(de.Class), de.Message
@@ -626,7 +601,7 @@ func family(db engine.Database) engine.Family {
 // statements runs s's statements, in one transaction where the dialect has
 // transactional DDL and the step allows it. It returns the 1-based index of the
 // statement that failed.
-func (ap *applier) statements(ctx context.Context, s Step, stmt *progress) (int, error) {
+func (ap *applier) statements(ctx context.Context, s boundStep, stmt *progress) (int, error) {
 	tx := ap.dialect.TransactionalDDL && !s.NoTransaction && len(s.Statements) > 1
 	if tx {
 		if _, err := ap.conn.ExecContext(ctx, "BEGIN"); err != nil {
@@ -698,4 +673,12 @@ func tableLocks(sql string, locked bool) bool {
 		return false
 	}
 	return locked
+}
+
+// loadOf returns rel's load settings; ok is false in pass mode (cfg.Load empty).
+func loadOf(cfg rolloutConfig, rel plan.Release) (runner.Load, bool) {
+	if len(cfg.Load) == 0 {
+		return runner.Load{}, false
+	}
+	return cfg.Load[rel].WithDefaults(), true
 }
