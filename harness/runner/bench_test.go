@@ -21,6 +21,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/release"
+	"github.com/straddle-dev/straddle/harness/release/releasetest"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
@@ -280,7 +281,7 @@ func BenchmarkLoadVsMariadbSlap(b *testing.B) {
 	slap := needTool(b, "mariadb-slap")
 	db := testDB(b, "mariadb")
 	pool := open(b, db)
-	execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)",
+	releasetest.Exec(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)",
 		fmt.Sprintf("INSERT INTO t SELECT seq, seq FROM seq_1_to_%d", slapKeys))
 	const fixed = "SELECT v FROM t WHERE id = 42"
 	const bound = "-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100000 + 1;\n"
@@ -343,9 +344,9 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 		b.Run(spec, func(b *testing.B) {
 			db := testDB(b, spec)
 			pool := open(b, db)
-			execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)")
+			releasetest.Exec(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)")
 			for i := 0; i < 100; i++ {
-				execSQL(b, pool, fmt.Sprintf("INSERT INTO t VALUES (%d, %d)", i+1, i))
+				releasetest.Exec(b, pool, fmt.Sprintf("INSERT INTO t VALUES (%d, %d)", i+1, i))
 			}
 			rel := releaseOn(b, pool, db.Family(), "-- name: Get :one\n-- args: {{n}}\nSELECT v FROM t WHERE id = $1 % 100 + 1;\n")
 			d := benchWindow()
@@ -376,11 +377,11 @@ func BenchmarkDriveBindings(b *testing.B) {
 			b.Run(spec+"/"+string(bind), func(b *testing.B) {
 				db := testDB(b, spec)
 				pool := open(b, db)
-				execSQL(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)")
+				releasetest.Exec(b, pool, "CREATE TABLE t (id int PRIMARY KEY, v int)")
 				if db.Family() == engine.Postgres {
-					execSQL(b, pool, "INSERT INTO t SELECT g, g FROM generate_series(1, 100000) g")
+					releasetest.Exec(b, pool, "INSERT INTO t SELECT g, g FROM generate_series(1, 100000) g")
 				} else {
-					execSQL(b, pool, "INSERT INTO t SELECT seq, seq FROM seq_1_to_100000")
+					releasetest.Exec(b, pool, "INSERT INTO t SELECT seq, seq FROM seq_1_to_100000")
 				}
 				p := pool
 				if bind != engine.BindPrepared {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/release/releasetest"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/traffic"
 )
@@ -29,7 +30,7 @@ func TestDriveRunsClientsConcurrently(t *testing.T) {
 	// Naps long enough that a loaded machine's scheduling delays do not matter:
 	// one client starts at most 3 one-second naps in 2.5s; four start about 12,
 	// and more than 4 even if some start late.
-	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(1);\n")
+	rel := releasetest.New(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(1);\n")
 	warm(t, rel, 4)
 	rec := observe.NewRecorder()
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 4, Duration: 2500 * time.Millisecond},
@@ -48,7 +49,7 @@ func TestDriveRunsClientsConcurrently(t *testing.T) {
 
 func TestDrivePacesAtRate(t *testing.T) {
 	db := testDB(t, "postgres")
-	rel := newRelease(t, db, plan.Old, "-- name: One\nSELECT 1;\n")
+	rel := releasetest.New(t, db, plan.Old, "-- name: One\nSELECT 1;\n")
 	n, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 2, Rate: 100, Duration: 500 * time.Millisecond},
 		traffic.Where{Engine: "pg", Boundary: during, Window: plan.After}, observe.NewRecorder())
 	if err != nil {
@@ -68,7 +69,7 @@ func TestDriveDealsExecutionsToClients(t *testing.T) {
 	// other keeps running the short query: dealt to whichever client is free, the
 	// short query runs far more often than the nap. (Were each client to run
 	// whole passes in order, both would wait on naps: as many One as Nap.)
-	rel := newRelease(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(0.5);\n\n-- name: One\nSELECT 1;\n")
+	rel := releasetest.New(t, db, plan.Old, "-- name: Nap\nSELECT pg_sleep(0.5);\n\n-- name: One\nSELECT 1;\n")
 	warm(t, rel, 2)
 	rec := observe.NewRecorder()
 	if _, err := runner.Drive(context.Background(), rel, runner.Load{Clients: 2, Duration: 1500 * time.Millisecond},
@@ -97,8 +98,8 @@ func TestDriveCancelInterruptsBlockedStatements(t *testing.T) {
 			ctx := context.Background()
 			db := testDB(t, tc.spec)
 			admin := open(t, db)
-			execSQL(t, admin, "CREATE TABLE t (id int PRIMARY KEY)")
-			rel := newRelease(t, db, plan.Old, "-- name: Get :one\n-- args: 1\nSELECT id FROM t WHERE id = $1;\n")
+			releasetest.Exec(t, admin, "CREATE TABLE t (id int PRIMARY KEY)")
+			rel := releasetest.New(t, db, plan.Old, "-- name: Get :one\n-- args: 1\nSELECT id FROM t WHERE id = $1;\n")
 			holder, err := admin.Conn(ctx)
 			if err != nil {
 				t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
+	"github.com/straddle-dev/straddle/harness/release/releasetest"
 	"github.com/straddle-dev/straddle/harness/schema"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkSchemaSnapshot(b *testing.B) {
 					fmt.Sprintf("CREATE TABLE t%d (id bigint PRIMARY KEY, ref bigint REFERENCES t0 (id), name varchar(100) NOT NULL, qty int CHECK (qty >= 0), note text)", i),
 					fmt.Sprintf("CREATE INDEX t%d_name ON t%d (name)", i, i))
 			}
-			execSQL(b, pool, stmts...)
+			releasetest.Exec(b, pool, stmts...)
 			d := engine.DialectOf(db.Family())
 			prev, err := d.ReadSchema(b.Context(), pool)
 			if err != nil {

@@ -14,9 +14,9 @@ import (
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
 	"github.com/straddle-dev/straddle/harness/release"
+	"github.com/straddle-dev/straddle/harness/release/releasetest"
 	"github.com/straddle-dev/straddle/harness/runner"
 	"github.com/straddle-dev/straddle/harness/session"
-	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
 
@@ -35,34 +35,6 @@ func testDB(t testing.TB, spec string) engine.Database {
 func open(t testing.TB, db engine.Database) *sql.DB {
 	t.Helper()
 	return enginetest.Open(t, db)
-}
-
-// execSQL runs statements on db, failing the test on error.
-func execSQL(t testing.TB, pool *sql.DB, stmts ...string) {
-	t.Helper()
-	for _, s := range stmts {
-		if _, err := pool.ExecContext(context.Background(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
-
-// newRelease parses a query file and returns its runner on a pool of its own,
-// with tags on.
-func newRelease(t testing.TB, db engine.Database, rel plan.Release, src string) traffic.Workload {
-	t.Helper()
-	qs, err := workload.Parse(string(rel)+".sql", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &workload.Workload{Release: rel, Queries: qs}
-	pool := open(t, db)
-	pool.SetMaxIdleConns(16) // keep every client's connection between windows, as a session's pool does
-	r, err := release.NewRunner(w, pool, db.Family(), release.WithTags())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // rollOut opens a rollout with cfg, applies steps in order while the releases
@@ -104,11 +76,11 @@ func TestStallPostgresNamesLockAndMigration(t *testing.T) {
 	for _, mode := range []string{"passes", "load"} {
 		t.Run(mode, func(t *testing.T) {
 			db := testDB(t, "postgres")
-			execSQL(t, open(t, db), "CREATE TABLE t (id serial PRIMARY KEY, v int)")
+			releasetest.Exec(t, open(t, db), "CREATE TABLE t (id serial PRIMARY KEY, v int)")
 			rec := observe.NewRecorder()
 			cfg := session.RolloutConfig{
 				Engine: "pg", DB: db, Sink: rec, MaxStall: 250 * time.Millisecond,
-				Old: newRelease(t, db, plan.Old, "-- name: Insert\nINSERT INTO t (v) VALUES (1);\n\n-- name: Count\nSELECT count(*) FROM t;\n"),
+				Old: releasetest.New(t, db, plan.Old, "-- name: Insert\nINSERT INTO t (v) VALUES (1);\n\n-- name: Count\nSELECT count(*) FROM t;\n"),
 			}
 			if mode == "load" {
 				cfg.Load = map[plan.Release]runner.Load{plan.Old: {Clients: 2, Duration: 200 * time.Millisecond}}
@@ -137,11 +109,11 @@ func TestStallPostgresNamesLockAndMigration(t *testing.T) {
 
 func TestStallMariaDBNamesQueuedAlterAndLongQuery(t *testing.T) {
 	db := testDB(t, "mariadb")
-	execSQL(t, open(t, db), "CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t VALUES (1, 1)")
+	releasetest.Exec(t, open(t, db), "CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t VALUES (1, 1)")
 	rec := observe.NewRecorder()
 	// Client 0 runs the long query, client 1 the short one: the ALTER queues for
 	// its metadata lock behind the long query, and the short one behind the ALTER.
-	old := newRelease(t, db, plan.Old, "-- name: Long\nSELECT SLEEP(1.2) FROM t LIMIT 1;\n\n-- name: Get\nSELECT v FROM t WHERE id = 1;\n")
+	old := releasetest.New(t, db, plan.Old, "-- name: Long\nSELECT SLEEP(1.2) FROM t LIMIT 1;\n\n-- name: Get\nSELECT v FROM t WHERE id = 1;\n")
 	cfg := session.RolloutConfig{
 		Engine: "mariadb", DB: db, Sink: rec, MaxStall: 300 * time.Millisecond, Old: old, LockViews: true,
 		Load: map[plan.Release]runner.Load{plan.Old: {Clients: 2, Duration: 300 * time.Millisecond}},
@@ -181,11 +153,11 @@ func cellList(s observe.Snapshot) string {
 // one.
 func TestNonTransactionalStepExposesEachStatement(t *testing.T) {
 	db := testDB(t, "mariadb")
-	execSQL(t, open(t, db), "CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t VALUES (1, 1)")
+	releasetest.Exec(t, open(t, db), "CREATE TABLE t (id int PRIMARY KEY, v int)", "INSERT INTO t VALUES (1, 1)")
 	rec := observe.NewRecorder()
 	cfg := session.RolloutConfig{
 		Engine: "mariadb", DB: db, Sink: rec,
-		Old: newRelease(t, db, plan.Old, "-- name: GetV :one\nSELECT v FROM t WHERE id = 1;\n"),
+		Old: releasetest.New(t, db, plan.Old, "-- name: GetV :one\nSELECT v FROM t WHERE id = 1;\n"),
 	}
 	rollOut(t, cfg, migration.Step{Phase: plan.Expand, Name: "drop", Statements: []migration.Statement{
 		{SQL: "DO SLEEP(0.3)"}, {SQL: "ALTER TABLE t DROP COLUMN v"}, {SQL: "DO SLEEP(0.3)"},
@@ -214,7 +186,7 @@ func TestLoadModeKeepsLongLivedSessions(t *testing.T) {
 	for _, fresh := range []bool{false, true} {
 		t.Run(fmt.Sprintf("fresh=%v", fresh), func(t *testing.T) {
 			db := testDB(t, "postgres")
-			execSQL(t, open(t, db), "CREATE TABLE u (id int PRIMARY KEY, name text)", "INSERT INTO u VALUES (1, 'ada')")
+			releasetest.Exec(t, open(t, db), "CREATE TABLE u (id int PRIMARY KEY, name text)", "INSERT INTO u VALUES (1, 'ada')")
 			qs, err := workload.Parse("old.sql", []byte("-- name: GetUser :one\n-- args: 1\nSELECT * FROM u WHERE id = $1;\n"))
 			if err != nil {
 				t.Fatal(err)
