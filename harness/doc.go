@@ -11,7 +11,7 @@
 //	workload/lockwatch → runner/release → verdict/command → report/session/certify → harness
 //
 // (a package imports only packages to its left). Some neighbours meet only
-// through a contract below both: the runner drives a release's traffic through
+// through a contract below both: the rollout (session) and load mode (runner) drive a release's traffic through
 // package traffic, and release (a workload's queries from files, executed) and
 // command (a project's own programs) implement it; migrations and workloads read SQL with the one
 // lexer of package sqltext. This package parses no
