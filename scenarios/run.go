@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,10 +98,10 @@ func Run(ctx context.Context, cfg RunConfig) []Ran {
 		}
 		return out
 	}
-	defer os.RemoveAll(root)
+	defer engine.RemoveOwned(root)
 	// The owner's pid, as in server dirs: `straddle engines prune` removes the root
 	// of a run that was killed outright.
-	_ = os.WriteFile(filepath.Join(root, "straddle.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	_ = engine.MarkOwner(root, 0o644)
 	cfg.workRoot = root
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,10 +92,10 @@ func (h *holder) hook(ctx context.Context, b harness.BoundaryState) bool {
 		fmt.Fprintf(h.e.stderr, "straddle: cannot hold %s at %s: %v\n", b.Engine, b.Boundary, err)
 		return true
 	}
-	defer os.RemoveAll(dir)
+	defer engine.RemoveOwned(dir)
 	// The pid file makes it a leftover `straddle engines prune` removes (with the
 	// password files in it) if this process is killed while holding.
-	_ = os.WriteFile(filepath.Join(dir, "straddle.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	_ = engine.MarkOwner(dir, 0o600)
 	connect, err := writeConnection(dir, b.Database)
 	if err != nil {
 		fmt.Fprintf(h.e.stderr, "straddle: cannot hold %s at %s: %v\n", b.Engine, b.Boundary, err)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -168,7 +167,7 @@ func (i *instance) start(ctx context.Context, spec engine.Spec, ready time.Durat
 	}
 	// The pid of the straddle process that owns this dir, for a future prune of what
 	// a killed run left behind.
-	if err := os.WriteFile(filepath.Join(i.dir, "straddle.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+	if err := engine.MarkOwner(i.dir, 0o644); err != nil {
 		return nil, err
 	}
 	s := &setup{dir: i.dir, data: filepath.Join(i.dir, "data")}
@@ -434,7 +433,7 @@ func (i *instance) stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s (pid %d): processes left in its group after SIGKILL", i.kind.product, pid))
 		}
 	}
-	if err := os.RemoveAll(i.dir); err != nil {
+	if err := engine.RemoveOwned(i.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove %s: %w", i.dir, err))
 	}
 	return errors.Join(errs...)

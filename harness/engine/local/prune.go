@@ -16,8 +16,8 @@ import (
 
 // Prune removes what local servers of dead straddle processes left behind: a run
 // killed with SIGKILL cannot stop its servers or remove their temp dirs. A dir is
-// ours when it matches engine.TempPattern in the temp dir and holds the straddle.pid
-// file Start writes (the run work root of `straddle run` holds one too); it is a
+// ours when it matches engine.TempPattern in the temp dir and holds the
+// engine.OwnerFile Start writes (the run work root of `straddle run` holds one too); it is a
 // leftover when that pid is no longer alive and the file belongs to the caller's
 // user (or always, with all: other users' and live runs' too). A server still running in it is stopped first. It returns what it
 // removed.
@@ -33,8 +33,8 @@ func (p *Provider) Prune(ctx context.Context, all bool) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, dir := range dirs {
-		owner, ok := readPid(filepath.Join(dir, "straddle.pid"))
-		if !ok || (!all && (pidAlive(owner) || !mine(filepath.Join(dir, "straddle.pid")))) {
+		owner, ok := readPid(filepath.Join(dir, engine.OwnerFile))
+		if !ok || (!all && (pidAlive(owner) || !mine(filepath.Join(dir, engine.OwnerFile)))) {
 			continue
 		}
 		what := "temp dir " + dir
