@@ -66,7 +66,7 @@ func Drive(ctx context.Context, w traffic.Workload, l Load, a traffic.Where, sin
 	case <-ctx.Done():
 	case <-t.failed:
 	}
-	return t.stop()
+	return t.Stop()
 }
 
 // window is what clients read before each execution: where it happens and which
@@ -149,32 +149,25 @@ func (w *window) end() {
 	}
 }
 
-// Traffic is one release's load-mode clients in progress: Start them in a window,
-// Move them to the next one (the before window into the step), Stop them.
-type Traffic struct{ c *clients }
-
 // Start starts l.Clients clients (at l.Rate; Duration is the caller's to keep)
 // running w at a, recording into sink, until Stop.
 func Start(ctx context.Context, w traffic.Workload, l Load, a traffic.Where, sink observe.Sink) *Traffic {
-	return &Traffic{startClients(ctx, w, l, newWindow(a, sink))}
+	return startClients(ctx, w, l, newWindow(a, sink))
 }
 
 // Move moves the clients to window a, recording into sink: an execution in flight
 // belongs to the window it ends in (see window.Record).
-func (t *Traffic) Move(a traffic.Where, sink observe.Sink) { t.c.win.set(a, sink) }
+func (t *Traffic) Move(a traffic.Where, sink observe.Sink) { t.win.set(a, sink) }
 
 // Started is closed once every client has begun its first execution.
-func (t *Traffic) Started() <-chan struct{} { return t.c.started }
+func (t *Traffic) Started() <-chan struct{} { return t.started }
 
 // Failed is closed on the first environment failure of a client.
-func (t *Traffic) Failed() <-chan struct{} { return t.c.failed }
+func (t *Traffic) Failed() <-chan struct{} { return t.failed }
 
-// Stop ends the traffic, waits for every client and returns the number of
-// executions and the first environment failure.
-func (t *Traffic) Stop() (int64, error) { return t.c.stop() }
-
-// clients is one release's traffic in progress.
-type clients struct {
+// Traffic is one release's load-mode clients in progress: Start them in a
+// window, Move them to the next one (the before window into the step), Stop them.
+type Traffic struct {
 	win    *window
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -190,9 +183,9 @@ type clients struct {
 
 // startClients starts l.Clients goroutines running w in win until win ends or
 // one of them fails.
-func startClients(ctx context.Context, w traffic.Workload, l Load, win *window) *clients {
+func startClients(ctx context.Context, w traffic.Workload, l Load, win *window) *Traffic {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &clients{win: win, cancel: cancel, failed: make(chan struct{}), started: make(chan struct{})}
+	t := &Traffic{win: win, cancel: cancel, failed: make(chan struct{}), started: make(chan struct{})}
 	var pending sync.WaitGroup
 	pending.Add(l.Clients)
 	go func() { pending.Wait(); close(t.started) }()
@@ -251,7 +244,7 @@ func startClients(ctx context.Context, w traffic.Workload, l Load, win *window) 
 
 // fail records the first environment failure and stops the other clients (whose
 // own errors, the cancellation, come after it and are dropped).
-func (t *clients) fail(err error) {
+func (t *Traffic) fail(err error) {
 	t.mu.Lock()
 	if t.err == nil {
 		t.err = err
@@ -260,9 +253,9 @@ func (t *clients) fail(err error) {
 	t.once.Do(func() { close(t.failed); t.cancel() })
 }
 
-// stop ends the traffic, waits for every client and returns the number of
+// Stop ends the traffic, waits for every client and returns the number of
 // executions and the first environment failure.
-func (t *clients) stop() (int64, error) {
+func (t *Traffic) Stop() (int64, error) {
 	t.win.end()
 	t.wg.Wait()
 	t.cancel()

@@ -37,9 +37,6 @@ type rolloutConfig struct {
 	Passes int
 	// NoDuring turns off traffic while steps are applied.
 	NoDuring bool
-	// Hooks run at each boundary once the step is applied and before the after
-	// window (scenario scripts use it to load fixtures between steps). Optional.
-	AfterStep func(ctx context.Context, b plan.Boundary) error
 	// Load turns on load mode (see Load): every release runs with concurrent
 	// clients through a before window, the step and an after window, with the
 	// settings given here (a release absent from a non-empty map gets the
@@ -302,7 +299,7 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 		lv.during = traffic.Where{Engine: cfg.Engine, Boundary: s.Boundary, Window: plan.During, Statement: prog.Current,
 			Observe: pol.observe(s.Boundary, rw.rel, plan.During)}
 		if _, ok := rw.w.(traffic.Executor); ok && cfg.MaxStall > 0 {
-			lv.sink = lockwatch.StallSink(cfg.Sink, cfg.MaxStall, family(cfg.DB), s.Statements, prog.Progress, mon, cfg.usual)
+			lv.sink = lockwatch.StallSink(cfg.Sink, cfg.MaxStall, cfg.DB.Family(), s.Statements, prog.Progress, mon, cfg.usual)
 		}
 		var load bool
 		lv.l, load = loadOf(cfg, rw.rel)
@@ -402,11 +399,6 @@ func (p passOnly) Pass(ctx context.Context, a traffic.Where, sink observe.Sink) 
 // its after window: Passes-1 more passes in pass mode, its clients in load mode.
 // A workload that is not a traffic.Prober runs Passes passes.
 func after(ctx context.Context, cfg rolloutConfig, pol requirements, b plan.Boundary) error {
-	if cfg.AfterStep != nil {
-		if err := cfg.AfterStep(ctx, b); err != nil {
-			return err
-		}
-	}
 	at := traffic.Where{Engine: cfg.Engine, Boundary: b, Window: plan.After}
 	if !cfg.NoProbes {
 		if err := probe(ctx, cfg, pol, at); err != nil {
@@ -588,14 +580,6 @@ func (ap *applier) ownLocks(ctx context.Context, p *progress, k int) {
 type progress struct {
 	*lockwatch.Progress
 	between func(ctx context.Context, k int) error
-}
-
-// family is db's family, "" without a database.
-func family(db engine.Database) engine.Family {
-	if db == nil {
-		return ""
-	}
-	return db.Family()
 }
 
 // statements runs s's statements, in one transaction where the dialect has
