@@ -177,7 +177,7 @@ type Traffic struct {
 	mu     sync.Mutex
 	err    error // mu protects err: the first environment failure
 	// started is closed once every client has begun its first execution (the
-	// runner waits for it: traffic is live before a step begins).
+	// rollout waits for it: traffic is live before a step begins).
 	started chan struct{}
 }
 
