@@ -474,6 +474,9 @@ func gooseBlock(syn syntax, path string, begin int, lines []string) (*Statement,
 	}
 	text := strings.TrimSpace(strings.Join(lines[first:last], ""))
 	text = strings.TrimRightFunc(strings.TrimSuffix(text, ";"), func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
+	if text == "" { // a block of a lone ';': no statement
+		return nil, noTx, nil
+	}
 	return &Statement{SQL: text, File: path, Line: begin + 1 + first}, noTx, nil
 }
 
