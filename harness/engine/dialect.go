@@ -393,12 +393,18 @@ var postgresCatalog = []string{
 	        CASE co.contype
 	          WHEN 'p' THEN 'PRIMARY KEY'
 	          WHEN 'u' THEN 'UNIQUE'
-	          WHEN 'f' THEN 'FOREIGN KEY REFERENCES ' || co.confrelid::regclass::text
+	          WHEN 'f' THEN 'FOREIGN KEY'
 	          ELSE pg_get_constraintdef(co.oid) END
 	        || CASE WHEN co.contype IN ('p', 'u', 'f') THEN
 	             ' (' || COALESCE((SELECT string_agg(a.attname, ', ' ORDER BY k.n)
 	                                 FROM unnest(co.conkey) WITH ORDINALITY k(attnum, n)
 	                                 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum), '') || ')'
+	           ELSE '' END
+	        || CASE WHEN co.contype = 'f' THEN
+	             ' REFERENCES ' || co.confrelid::regclass::text
+	             || ' (' || COALESCE((SELECT string_agg(a.attname, ', ' ORDER BY k.n)
+	                                    FROM unnest(co.confkey) WITH ORDINALITY k(attnum, n)
+	                                    JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.attnum), '') || ')'
 	           ELSE '' END
 	        || CASE WHEN NOT co.convalidated THEN ' NOT VALID' ELSE '' END
 	   FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace

@@ -194,7 +194,7 @@ func TestCheckRules(t *testing.T) {
 		{
 			name: "foreign key and check",
 			run: ruleRun(plan.Expand, []schema.Change{
-				{Op: schema.Added, Object: schema.Object{Kind: schema.Constraint, Table: "users", Name: "users_org_fk", Detail: "FOREIGN KEY REFERENCES orgs (org_id) NOT VALID"}},
+				{Op: schema.Added, Object: schema.Object{Kind: schema.Constraint, Table: "users", Name: "users_org_fk", Detail: "FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID"}},
 				{Op: schema.Added, Object: schema.Object{Kind: schema.Constraint, Table: "users", Name: "users_name_ck", Detail: "CHECK"}},
 			}, []string{"GetName"}),
 			in: RuleInput{Steps: stmts("ALTER TABLE users ADD CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs NOT VALID", "ALTER TABLE users ADD CONSTRAINT users_name_ck CHECK (name <> '')"), Queries: []RuleQuery{getName}},

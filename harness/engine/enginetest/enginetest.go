@@ -362,6 +362,22 @@ func ddlDML(ctx context.Context, t *testing.T, conn *sql.DB, d *engine.Dialect) 
 	assert.Equal(t, qty, 6)
 	assert.Assert(t, !note.Valid)
 
+	// The catalog names the tables, columns and keys as they were created: a
+	// foreign key with its own columns and the ones it references.
+	snap, err := d.ReadSchema(ctx, conn)
+	assert.NilError(t, err)
+	fk := map[engine.Family]string{
+		engine.Postgres: "FOREIGN KEY (parent_id) REFERENCES parent (id)",
+		engine.MySQL:    "FOREIGN KEY",
+	}[d.Family]
+	var found []string
+	for _, o := range snap {
+		if o.Kind == "constraint" && o.Table == "child" {
+			found = append(found, o.Name+": "+o.Detail)
+		}
+	}
+	assert.Assert(t, slices.Contains(found, "child_parent_fk: "+fk), "constraints of child: %q", found)
+
 	// A rolled-back transaction leaves no trace.
 	tx, err := conn.BeginTx(ctx, nil)
 	assert.NilError(t, err)
