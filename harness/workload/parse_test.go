@@ -172,7 +172,6 @@ func TestParseErrors(t *testing.T) {
 		{"bad literal", "-- name: A\n-- args: abc\nSELECT $1;\n", `q.sql:2: query A: args: value 1: "abc" is not a SQL literal (want a number, 'string', NULL, true or false)`, "SQL literals only"},
 		{"unterminated string", "-- name: A\n-- args: 1, 'abc\nSELECT $1, $2;\n", "q.sql:2: query A: args: value 2: unterminated string 'abc; close it with ' (write '' for a quote inside)", "strings are closed"},
 		{"missing comma", "-- name: A\n-- args: 'a' 'b'\nSELECT $1, $2;\n", `q.sql:2: query A: args: value 1: unexpected "'b'" after 'a'; separate values with commas`, "values are comma-separated"},
-		{"mixed parameter kinds", "-- name: A :one\nSELECT 1\nWHERE a = $1 AND b = @b;\n", "q.sql:3: query A: query mixes positional parameters ($1 or ?) and named parameters (sqlc.arg or @arg), as sqlc refuses too; use one kind", "sqlc refuses such a query"},
 		{"unknown sqlc macro", "-- name: A :one\nSELECT sqlc.args(a);\n", "q.sql:2: query A: sqlc.args is not a sqlc macro; want sqlc.arg, sqlc.narg, sqlc.slice or sqlc.embed", "a typo of a macro would reach the server as schema sqlc"},
 		{"sqlc macro without name", "-- name: A :one\nSELECT sqlc.arg();\n", "q.sql:2: query A: sqlc.arg takes one name: sqlc.arg(name)", "a macro names its parameter"},
 		{"list for a plain parameter", "-- name: A :many\n-- args: (1, 2)\nSELECT @a;\n", "q.sql:2: query A: args: value 1 is a list, but $1 is not a sqlc.slice parameter; give one value", "lists are for sqlc.slice"},

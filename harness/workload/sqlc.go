@@ -21,8 +21,10 @@ import (
 //     tree's fields (sqlcorder.go) and on MySQL the order of the text;
 //   - sqlc.embed(t) is no parameter: sqlc generates t's columns in its place.
 //
-// A statement uses positional or named parameters, not both (sqlc refuses it:
-// "query mixes positional parameters ($1) and named parameters").
+// A statement may mix both, as sqlc allows since v1.10 (its end-to-end test
+// mix_param_types): on PostgreSQL the $N keep their numbers and the names are
+// numbered after the highest of them, in visit order; on MySQL every ? and every
+// named occurrence takes the next number in the order of the text.
 //
 // The rewritten statement carries $1…$N only; Query.For turns them into ? on
 // mysql.
@@ -72,33 +74,24 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *sqlt
 	if len(uses) == 0 {
 		return out, nil
 	}
-	var positional, named *paramUse
-	for i := range uses {
-		u := &uses[i]
+	named, dollars := false, 0
+	for _, u := range uses {
 		switch u.form {
-		case formDollar, formQMark:
-			if positional == nil {
-				positional = u
-			}
+		case formDollar:
+			dollars = max(dollars, u.num)
 		case formAt, formFunc, formSlice:
-			if named == nil {
-				named = u
-			}
+			named = true
 		}
 	}
-	if positional != nil && named != nil {
-		at := max(positional.pos, named.pos)
-		return sqlcRewrite{}, &sqltext.Error{Pos: at, Msg: "query mixes positional parameters ($1 or ?) and named parameters (sqlc.arg or @arg), as sqlc refuses too; use one kind"}
-	}
 	byName := map[string]int{}
-	next := 0
-	if named != nil && f == engine.Postgres {
+	next := dollars
+	if named && f == engine.Postgres {
 		// sqlc's order of visit on PostgreSQL (sqlcorder.go).
 		keys := visitKeys(toks)
 		first := map[string][]int{}
 		var names []string
 		for _, u := range uses {
-			if u.form == formEmbed {
+			if u.form != formAt && u.form != formFunc && u.form != formSlice {
 				continue
 			}
 			k, ok := keys[u.tok]
@@ -114,9 +107,9 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *sqlt
 		}
 		slices.SortStableFunc(names, func(a, b string) int { return slices.Compare(first[a], first[b]) })
 		for i, n := range names {
-			byName[n] = i + 1
+			byName[n] = dollars + i + 1
 		}
-		next = len(names)
+		next = dollars + len(names)
 	}
 	for i := range uses {
 		u := &uses[i]
