@@ -406,7 +406,7 @@ var postgresCatalog = []string{
 	                                    FROM unnest(co.confkey) WITH ORDINALITY k(attnum, n)
 	                                    JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.attnum), '') || ')'
 	           ELSE '' END
-	        || CASE WHEN NOT co.convalidated THEN ' NOT VALID' ELSE '' END
+	        || CASE WHEN NOT co.convalidated AND co.contype IN ('p', 'u', 'f') THEN ' NOT VALID' ELSE '' END
 	   FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
 	  WHERE n.nspname = current_schema()`,
 	`SELECT 'trigger', t.relname, tg.tgname,

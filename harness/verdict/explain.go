@@ -33,9 +33,11 @@ type recipe struct {
 	kind    Kind
 	codes   []string
 	// change is the schema change that explains it.
-	op      schema.Op
-	object  schema.Kind
-	detail  string // a substring the changed object's detail must have
+	op     schema.Op
+	object schema.Kind
+	detail string // a substring the changed object's detail must have
+	// when, if set, must hold of the change too.
+	when    func(schema.Change) bool
 	pattern string
 	recipe  string
 	example string
@@ -108,6 +110,10 @@ var recipes = []recipe{
 		pattern: "6. Change column type",
 		recipe:  "add a column of the new type with a sync trigger in expand, backfill in migrate, move readers to it, and drop the old column in contract; only widening (longer varchar, larger numeric precision) is safe in place",
 		example: "scenarios/cookbook/result_type_narrowed.txtar"},
+	{kind: KindResult, codes: []string{"value"}, op: schema.Changed, object: schema.Column, when: defaultOnly,
+		pattern: "13. Change default",
+		recipe:  "a new default changes what old writers that omit the column store: have every release set the column explicitly first, and change the default in contract",
+		example: "scenarios/cookbook/change_default_contract.txtar"},
 	{classes: []string{"invalid-value", "out-of-range"}, op: schema.Changed, object: schema.Column,
 		pattern: "6. Change column type",
 		recipe:  "a narrower type rejects what old writers send: change types with a new column and a sync trigger, and narrow only in contract once the data is verified",
@@ -192,6 +198,9 @@ func explain(v Violation, diff []schema.Change, read bool) *Explanation {
 			if c.Op != r.op || c.Object.Kind != r.object || !strings.Contains(c.Object.Detail, r.detail) {
 				continue
 			}
+			if r.when != nil && !r.when(c) {
+				continue
+			}
 			if !mentions(v, c) {
 				continue
 			}
@@ -248,4 +257,18 @@ func mentions(v Violation, c schema.Change) bool {
 		}
 	}
 	return false
+}
+
+// defaultOnly reports whether c changed a column's default and nothing else of
+// it: the catalogs write a column as "TYPE [NOT NULL] [DEFAULT expr]".
+func defaultOnly(c schema.Change) bool {
+	cut := func(d string) (string, string) {
+		if i := strings.Index(d, " DEFAULT "); i >= 0 {
+			return d[:i], d[i:]
+		}
+		return d, ""
+	}
+	bt, bd := cut(c.Before)
+	at, ad := cut(c.Object.Detail)
+	return bt == at && bd != ad
 }
