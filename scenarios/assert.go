@@ -79,6 +79,17 @@ func checkWindow(w string) error {
 type view struct {
 	cell     verdict.Cell
 	failures []verdict.Failure
+	// notRun is set when the window never ran: the after window of a step that
+	// failed to apply.
+	notRun bool
+}
+
+// viewAt is viewOf for the cell of boundary b: after a step that failed to
+// apply nothing ran after it, so its after window is not run, not a pass.
+func viewAt(b verdict.Boundary, c verdict.Cell, window string, session ...string) view {
+	v := viewOf(c, window, session...)
+	v.notRun = window == string(plan.After) && b.Migration.Status == verdict.MigrationFailed
+	return v
 }
 
 func viewOf(c verdict.Cell, window string, session ...string) view {
@@ -97,7 +108,7 @@ func viewOf(c verdict.Cell, window string, session ...string) view {
 // status is the view's status word: skip, pass, violation or info.
 func (v view) status() string {
 	switch {
-	case v.cell.Status == verdict.Skip:
+	case v.cell.Status == verdict.Skip, v.notRun:
 		return statusSkip
 	case len(v.failures) == 0:
 		return statusPass
@@ -127,6 +138,9 @@ func (v view) pairs() []string {
 
 // describe renders the view for a failed assertion's message.
 func (v view) describe() string {
+	if v.notRun {
+		return "skip (the step failed to apply: nothing ran after it)"
+	}
 	if v.status() == statusSkip {
 		r := v.cell.Reason
 		if r == "" {
@@ -263,7 +277,7 @@ func cmdCell(s *Script, neg bool, args []string) error {
 	if c == nil {
 		return failf("cell %s %s: the release has no cell there", bname, rel)
 	}
-	v := viewOf(*c, window, session)
+	v := viewAt(b, *c, window, session)
 	what := "cell " + strings.Join(args, " ")
 	if window != "" {
 		what = "cell -when " + window + " " + strings.Join(args, " ")
@@ -310,7 +324,7 @@ func writeCells(w io.Writer, run verdict.Run, window string) error {
 			mig += ":" + b.Migration.Class
 		}
 		for _, c := range b.Releases {
-			v := viewOf(c, window)
+			v := viewAt(b, c, window)
 			rows = append(rows, []string{b.String(), mig, string(c.Release), v.status(), strings.Join(v.pairs(), " ")})
 		}
 	}

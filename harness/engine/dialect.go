@@ -119,6 +119,11 @@ type Dialect struct {
 	// false where every DDL statement commits on its own (MySQL/MariaDB), so traffic
 	// sees each intermediate statement of a step.
 	TransactionalDDL bool
+	// StalePlans is true where a statement prepared before a step that changes
+	// the type of what it returns fails on its session instead of being prepared
+	// again (PostgreSQL: 0A000 cached plan must not change result type); MySQL and
+	// MariaDB prepare it again themselves.
+	StalePlans bool
 	// IndexBuildBlocksWrites is true where a plain CREATE INDEX blocks writes to
 	// the table for the whole build and CREATE INDEX CONCURRENTLY does not
 	// (PostgreSQL); MySQL/MariaDB build indexes online by default.
@@ -160,6 +165,8 @@ var Capabilities = []Capability{
 		func(d *Dialect) bool { return d.ImplicitNotNullDefault }},
 	{"positional-insert-pads", "INSERT … VALUES without a column list may give fewer values than the table has columns; the rest get their defaults (PostgreSQL); without it the insert fails with column-count (MySQL/MariaDB)",
 		func(d *Dialect) bool { return d.PositionalInsertPads }},
+	{"stale-plans", "a statement prepared before a step that changes the type of what it returns (a column added to SELECT *, a column's type changed) fails once on each session that holds it (PostgreSQL: 0A000 cached plan must not change result type); without it the server prepares it again itself (MySQL/MariaDB)",
+		func(d *Dialect) bool { return d.StalePlans }},
 	{"transactional-ddl", "DDL runs inside a transaction: a multi-statement step commits at once and rolls back on failure (PostgreSQL); without it every statement commits on its own and traffic sees each intermediate state (MySQL/MariaDB)",
 		func(d *Dialect) bool { return d.TransactionalDDL }},
 }
@@ -211,6 +218,7 @@ var dialects = map[Family]*Dialect{
 		DriverCachesStatements: true,
 		LockTimeout:            "SET lock_timeout = %d",
 		TransactionalDDL:       true,
+		StalePlans:             true,
 		IndexBuildBlocksWrites: true,
 		// now() is the transaction's start, statement_timestamp() this
 		// statement's: equal only outside an explicit transaction.

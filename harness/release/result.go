@@ -134,13 +134,6 @@ var typeKinds = map[string]string{
 	"INET": "net", "CIDR": "net", "MACADDR": "net",
 }
 
-// intRank orders integer types by width, to tell a narrowing from a widening.
-var intRank = map[string]int{
-	"TINYINT": 1, "UNSIGNED TINYINT": 1, "INT2": 2, "SMALLINT": 2, "UNSIGNED SMALLINT": 2,
-	"MEDIUMINT": 3, "UNSIGNED MEDIUMINT": 3, "INT4": 4, "INT": 4, "INTEGER": 4, "UNSIGNED INT": 4,
-	"INT8": 8, "BIGINT": 8, "UNSIGNED BIGINT": 8,
-}
-
 func kindOf(typ string) string {
 	if k, ok := typeKinds[typ]; ok {
 		return k
@@ -149,10 +142,12 @@ func kindOf(typ string) string {
 }
 
 // typeChange says how column c's type differs from p's in a way a reader of p
-// can trip over — another kind (numeric → integer, text → integer, timestamp →
-// timestamptz) or a narrower type of the same kind (bigint → integer,
-// varchar(100) → varchar(50), numeric(10,2) → numeric(10,0)); "" when it does
-// not (the same type, or a wider one).
+// can trip over: another kind (numeric → integer, text → integer, timestamp →
+// timestamptz), fewer decimal places (values rounded) or a less precise float;
+// "" when it does not. A narrower type of the same kind (bigint → integer,
+// varchar(100) → varchar(50)) holds only values a reader of the wider one
+// already takes: it is the writers' risk (patterns.md §6: 22001, 1406), and
+// widening is safe in place.
 func typeChange(p, c column) string {
 	if p.typ == c.typ && p.length == c.length && p.precision == c.precision && p.scale == c.scale {
 		return ""
@@ -162,23 +157,9 @@ func typeChange(p, c column) string {
 		return "another kind of type"
 	}
 	switch pk {
-	case "int":
-		if intRank[c.typ] > 0 && intRank[c.typ] < intRank[p.typ] {
-			return "narrower"
-		}
 	case "numeric":
 		if p.scale >= 0 && c.scale >= 0 && c.scale < p.scale {
 			return "fewer decimal places"
-		}
-		if p.precision > 0 && c.precision > 0 && c.precision-max(c.scale, 0) < p.precision-max(p.scale, 0) {
-			return "narrower"
-		}
-	case "text", "bytes", "bit":
-		if p.length > 0 && c.length > 0 && c.length < p.length {
-			return "shorter"
-		}
-		if p.length < 0 && c.length > 0 && c.length < 1<<20 && (p.typ == "TEXT" || p.typ == "BYTEA") {
-			return "now bounded"
 		}
 	case "float":
 		if (p.typ == "FLOAT8" || p.typ == "DOUBLE") && (c.typ == "FLOAT4" || c.typ == "FLOAT" || c.typ == "REAL") {

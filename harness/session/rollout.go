@@ -277,6 +277,9 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 			AfterStatement: k, StepStatements: len(s.Statements), StatementSQL: s.Statements[k-1].SQL,
 			Statement: func() int { return k }})
 	}
+	if err := warm(ctx, cfg, prev, s.Boundary); err != nil {
+		return false, err
+	}
 	if cfg.NoDuring {
 		return ap.apply(ctx, cfg, s, prog)
 	}
@@ -360,6 +363,29 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 		err = envErr
 	}
 	return ok, err
+}
+
+// warm prepares, on the state at prev, the long-lived session of each release
+// that runs at b but did not run at prev although it was deployed there: the new
+// release at the first step of a rollout without expand steps, whose baseline is
+// the end of expand (traffic.Warmer). Without it the new release would prepare its
+// statements only when its traffic or its first probe happened to run, before or
+// after the step took hold, and a statement the step invalidates (PostgreSQL's
+// 0A000) would fail in one run and not in the next.
+func warm(ctx context.Context, cfg rolloutConfig, prev, b plan.Boundary) error {
+	if cfg.NoProbes || b.Phase == plan.Expand || b.Phase == plan.Baseline {
+		return nil
+	}
+	for _, rw := range releases(cfg, b) {
+		wm, ok := rw.w.(traffic.Warmer)
+		if !ok || runsAt(prev, rw.rel) {
+			continue
+		}
+		if err := wm.Warm(ctx, traffic.Where{Engine: cfg.Engine, Boundary: prev, Window: plan.After, Observe: true}); err != nil {
+			return fmt.Errorf("%s release before %s: %w", rw.rel, b, err)
+		}
+	}
+	return nil
 }
 
 // waitWindow waits d, or until ctx ends or some release's traffic fails (that

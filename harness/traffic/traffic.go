@@ -63,6 +63,17 @@ type Prober interface {
 	Probe(ctx context.Context, w Where, sink observe.Sink) error
 }
 
+// Warmer is the optional capability of a Prober to prepare its long-lived
+// session in the state as it is now without being probed there: every query
+// runs once in a transaction that is rolled back, and nothing is recorded. The
+// rollout warms the new release before the first step it runs in when that step
+// comes after expand (a rollout without expand steps): the new release is
+// deployed on the baseline, and its statements were prepared there, as a running
+// instance's are.
+type Warmer interface {
+	Warm(ctx context.Context, w Where) error
+}
+
 // Executor is the optional capability of a Workload to run one execution at a
 // time. Load mode uses it to deal a release's executions out to its clients, like
 // an application's workers each doing their share (with N clients, client k runs
