@@ -55,6 +55,10 @@ func (e *WorkloadError) Problem() string {
 	if n := len(e.Errors) - 1; n > 0 {
 		more = fmt.Sprintf(" (and %d more, listed in the report)", n)
 	}
+	if we.Boundary != "" && we.Boundary != "baseline" {
+		return fmt.Sprintf("the %s release's generated arguments break a constraint at %s, the first boundary it runs in, on %s: %s %s %s%s; give its arguments with -- args:",
+			we.Release, we.Boundary, we.Engine, we.Query, we.Code, oneLine(we.Message), more)
+	}
 	return fmt.Sprintf("the %s release fails on its own baseline on %s: %s %s %s%s; fix the query or give its arguments with -- args:",
 		we.Release, we.Engine, we.Query, we.Code, oneLine(we.Message), more)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,14 @@ type Generated struct {
 	From string
 }
 
+// pendingKey is argument param (1-based) of a foreign key column that references
+// column of table, whose table had no row yet when the arguments were
+// generated: each execution looks again until it has one (Runner.pending).
+type pendingKey struct {
+	param         int
+	table, column string
+}
+
 // Where Generated.Types came from.
 const (
 	TypesFromServer  = "server-reported types"
@@ -55,7 +64,7 @@ func (r *Runner) Generated() []Generated {
 
 // describer finds the types of a query's parameters and generates arguments for
 // them, through one connection. text is the query as rendered for the family.
-type describer func(ctx context.Context, c *sql.Conn, q *workload.Query, text string) (*Generated, error)
+type describer func(ctx context.Context, c *sql.Conn, q *workload.Query, text string) (*Generated, []pendingKey, error)
 
 // describers is the per-family strategy; postgres reports parameter types for a
 // prepared statement, mysql does not.
@@ -71,9 +80,12 @@ var describers = map[engine.Family]describer{
 // that failure and describes again on the next pass.
 func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, where traffic.Where) (*Generated, *observe.Event, error) {
 	r.mu.Lock()
-	g := r.gen[rq.q.Name]
+	g, pending := r.gen[rq.q.Name], r.pending[rq.q.Name]
 	r.mu.Unlock()
 	if g != nil {
+		if len(pending) > 0 {
+			return r.resolveKeys(ctx, conn, rq, g, pending)
+		}
 		return g, nil, nil
 	}
 	c := conn
@@ -92,7 +104,7 @@ func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, wh
 		return nil, nil, fmt.Errorf("query %s: no way to generate arguments on %s", rq.q.Name, r.family)
 	}
 	start := time.Now()
-	g, err := describe(ctx, c, rq.q, rq.sql)
+	g, pending, err := describe(ctx, c, rq.q, rq.sql)
 	if err != nil {
 		ev := r.event(rq, where)
 		ev.Latency = time.Since(start)
@@ -111,6 +123,9 @@ func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, wh
 		return prev, nil, nil // a concurrent pass was first
 	}
 	r.gen[rq.q.Name] = g
+	if len(pending) > 0 {
+		r.pending[rq.q.Name] = pending
+	}
 	return g, nil, nil
 }
 
@@ -158,7 +173,7 @@ WHERE t.oid = $1`
 // describePostgres prepares the query as an unnamed statement (leaving the
 // connection's statement cache alone) and reads the parameter types the server
 // inferred.
-func describePostgres(ctx context.Context, c *sql.Conn, q *workload.Query, text string) (*Generated, error) {
+func describePostgres(ctx context.Context, c *sql.Conn, q *workload.Query, text string) (*Generated, []pendingKey, error) {
 	var oids []uint32
 	err := c.Raw(func(dc any) error {
 		pc, ok := dc.(*stdlib.Conn)
@@ -173,13 +188,13 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *workload.Query, text 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	g := &Generated{Query: q.Name, From: TypesFromServer}
 	for i, oid := range oids {
 		var name, category, label string
 		if err := c.QueryRowContext(ctx, pgTypeQuery, strconv.FormatUint(uint64(oid), 10)).Scan(&name, &category, &label); err != nil {
-			return nil, fmt.Errorf("describe %s: type %d: %w", q.Name, oid, err)
+			return nil, nil, fmt.Errorf("describe %s: type %d: %w", q.Name, oid, err)
 		}
 		a, ok := argsByType[name]
 		switch {
@@ -188,7 +203,7 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *workload.Query, text 
 			// parameter's type carries no length: take the column's.
 			n, err := pgBitLength(ctx, c, q, i+1)
 			if err != nil {
-				return nil, fmt.Errorf("describe %s: $%d: %w", q.Name, i+1, err)
+				return nil, nil, fmt.Errorf("describe %s: $%d: %w", q.Name, i+1, err)
 			}
 			a = str("1" + strings.Repeat("0", max(n, 1)-1))
 		case label != "":
@@ -203,7 +218,8 @@ func describePostgres(ctx context.Context, c *sql.Conn, q *workload.Query, text 
 		g.Types = append(g.Types, name)
 		g.Args = append(g.Args, a)
 	}
-	return g, constrain(ctx, c, engine.Postgres, q, g)
+	pending, err := constrain(ctx, c, engine.Postgres, q, g)
+	return g, pending, err
 }
 
 // pgBitLength returns the declared length of the bit column placeholder p is
@@ -246,10 +262,10 @@ WHERE table_schema = ANY(current_schemas(false)) AND column_name = $1 AND data_t
 // t (a, b) VALUES ($1, $2)), looked up in information_schema, preferring the tables
 // the query names. LIMIT and OFFSET take a number. Anything else gets the string
 // '1', which MySQL converts to what the context needs.
-func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string) (*Generated, error) {
+func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string) (*Generated, []pendingKey, error) {
 	toks, lerr := sqltext.Lex(q.SQL, sqltext.For(engine.MySQL))
 	if lerr != nil {
-		return nil, fmt.Errorf("describe %s: %s", q.Name, lerr.Msg)
+		return nil, nil, fmt.Errorf("describe %s: %s", q.Name, lerr.Msg)
 	}
 	cols, tables := paramColumns(toks)
 	g := &Generated{Query: q.Name, From: TypesFromColumns}
@@ -267,7 +283,7 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string
 		}
 		typ, colType, err := mysqlColumnType(ctx, c, col, tables)
 		if err != nil {
-			return nil, fmt.Errorf("describe %s: column %s: %w", q.Name, col, err)
+			return nil, nil, fmt.Errorf("describe %s: column %s: %w", q.Name, col, err)
 		}
 		a, known := argsByType[typ]
 		switch {
@@ -279,7 +295,8 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string
 		g.Types = append(g.Types, typ)
 		g.Args = append(g.Args, a)
 	}
-	return g, constrain(ctx, c, engine.MySQL, q, g)
+	pending, err := constrain(ctx, c, engine.MySQL, q, g)
+	return g, pending, err
 }
 
 // mysqlColumnType returns the DATA_TYPE and COLUMN_TYPE of column col of the current
@@ -460,4 +477,46 @@ func insertColumns(toks []sqltext.Token, cols map[int]string, word func(int) str
 			return // ON DUPLICATE KEY …, RETURNING …
 		}
 	}
+}
+
+// resolveKeys looks for a row in the tables g's pending foreign keys reference
+// and, where one is there now, binds its key from then on. What it cannot
+// resolve stays as generated; a lost connection or ctx's end is an error.
+func (r *Runner) resolveKeys(ctx context.Context, conn *sql.Conn, rq *runQuery, g *Generated, pending []pendingKey) (*Generated, *observe.Event, error) {
+	c := conn
+	if c == nil {
+		var err error
+		if c, err = r.db.Conn(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			return nil, nil, fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
+		}
+		defer c.Close()
+	}
+	next := *g
+	next.Args = slices.Clone(g.Args)
+	var still []pendingKey
+	for _, pk := range pending {
+		key, ok, err := firstKey(ctx, c, r.family, pk.table, pk.column)
+		if err != nil {
+			return nil, nil, fmt.Errorf("query %s: a key of %s: %w", rq.q.Name, pk.table, err)
+		}
+		if !ok {
+			still = append(still, pk)
+			continue
+		}
+		next.Args[pk.param-1] = str(key)
+	}
+	if len(still) == len(pending) {
+		return g, nil, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur := r.gen[rq.q.Name]; cur != g {
+		return cur, nil, nil // a concurrent execution resolved it first
+	}
+	r.gen[rq.q.Name] = &next
+	r.pending[rq.q.Name] = still
+	return &next, nil, nil
 }

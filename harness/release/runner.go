@@ -71,6 +71,9 @@ type Runner struct {
 
 	mu  sync.Mutex
 	gen map[string]*Generated // mu protects gen: generated arguments by query name
+	// pending are the foreign keys of generated arguments still without a row
+	// to reference, by query name; mu protects it.
+	pending map[string][]pendingKey
 
 	writes *WriteSet // tables the rollout's releases write (WithWriteSet)
 	// compiled is set once the stars of sqlc-compiled queries were expanded
@@ -98,7 +101,7 @@ type runQuery struct {
 // arguments as w.Binding says). The caller keeps db open across the rollout and
 // closes it after, and does not change w while the runner is in use.
 func NewRunner(w *workload.Workload, db *sql.DB, family engine.Family, opts ...Option) (*Runner, error) {
-	r := &Runner{w: w, db: db, family: family, counter: &processSequence, gen: map[string]*Generated{}}
+	r := &Runner{w: w, db: db, family: family, counter: &processSequence, gen: map[string]*Generated{}, pending: map[string][]pendingKey{}}
 	for _, o := range opts {
 		o(r)
 	}

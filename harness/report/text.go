@@ -326,9 +326,10 @@ func pad(s string, w int) string {
 const legend = "✓ pass · ✗ violation · ✗ info: not a violation (a release not required there,\n" +
 	"its writes rolled back; or still failing since an earlier step) · - not run"
 
-// workloadErrors lists the queries that fail on their own release's baseline.
+// workloadErrors lists the queries that fail before any step could break them.
 func (p *textPrinter) workloadErrors(wes []verdict.WorkloadError) {
-	p.line(p.paint(ansiYellow, "workload errors"), ": these queries fail on their own release's baseline, before any step;")
+	p.line(p.paint(ansiYellow, "workload errors"), ": these queries fail before any step could break them (on their own release's baseline,")
+	p.line("or with arguments straddle generated that break a constraint where the new release first runs);")
 	p.line("fix the query or give its arguments with -- args: (nothing later can be judged for them)")
 	for _, we := range wes {
 		what := we.Code
@@ -338,7 +339,11 @@ func (p *textPrinter) workloadErrors(wes []verdict.WorkloadError) {
 		if we.Kind == verdict.KindResult {
 			what = "wrong result"
 		}
-		p.line("  ", string(we.Release), " ", we.Query, " on ", we.Engine, ": ", strings.TrimSpace(what), ": ", oneLine(we.Message))
+		at := ""
+		if we.Boundary != "" && we.Boundary != "baseline" {
+			at = " at " + we.Boundary
+		}
+		p.line("  ", string(we.Release), " ", we.Query, " on ", we.Engine, at, ": ", strings.TrimSpace(what), ": ", oneLine(we.Message))
 	}
 }
 

@@ -189,6 +189,13 @@ func (r *rollout) checkBaseline(ctx context.Context) error {
 		return nil
 	}
 	r.baseline = true
+	for _, w := range []traffic.Workload{r.cfg.Old, r.cfg.New} {
+		if o, ok := w.(traffic.Orderer); ok {
+			if err := o.OrderWrites(ctx); err != nil {
+				return err
+			}
+		}
+	}
 	return after(ctx, r.cfg, r.policyAt(r.rollout[0]), r.rollout[0])
 }
 

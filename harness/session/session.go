@@ -292,6 +292,14 @@ func (s *Session) Result(ctx context.Context) verdict.RunInput {
 		Scenario: s.cfg.Scenario, Engine: s.Engine(), ServerVersion: s.server.Version(),
 		Rollout: s.ro.Boundaries(), Policy: s.cfg.Policy, Snapshot: s.rec.Snapshot(),
 	}
+	for _, r := range s.runners {
+		for _, g := range r.Generated() {
+			if in.GeneratedArgs == nil {
+				in.GeneratedArgs = map[plan.Release][]string{}
+			}
+			in.GeneratedArgs[r.Release()] = append(in.GeneratedArgs[r.Release()], g.Query)
+		}
+	}
 	if s.envError != nil {
 		in.EnvError = s.envError.Error()
 	}

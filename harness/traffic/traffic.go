@@ -74,6 +74,13 @@ type Warmer interface {
 	Warm(ctx context.Context, w Where) error
 }
 
+// Orderer is the optional capability of a Workload to order its writes by the
+// schema once it exists: the rollout calls OrderWrites once, after the baseline
+// steps and before any traffic (release.Runner runs inserts parents first).
+type Orderer interface {
+	OrderWrites(ctx context.Context) error
+}
+
 // Executor is the optional capability of a Workload to run one execution at a
 // time. Load mode uses it to deal a release's executions out to its clients, like
 // an application's workers each doing their share (with N clients, client k runs

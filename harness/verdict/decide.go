@@ -26,6 +26,10 @@ type RunInput struct {
 	EnvError string
 	// Notes are copied to Run.Notes: remarks for the reader that are not findings.
 	Notes []string
+	// GeneratedArgs lists, per release, the queries whose arguments straddle
+	// generated (no "-- args:" line): where they break a constraint of a state
+	// their release runs in from the start, the arguments are to blame.
+	GeneratedArgs map[plan.Release][]string
 }
 
 // Decide judges every run against its policy. It is deterministic: the same inputs
@@ -104,6 +108,7 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 	var violations []Violation
 	var workloadErrs []WorkloadError
 	chains := map[plan.Release]map[breakKey]chain{}
+	ran := map[plan.Release]bool{} // the release ran at an earlier boundary
 	var snap schema.Snapshot // the schema after the previous boundary's step
 	for i, b := range bounds {
 		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
@@ -132,8 +137,14 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 		}
 		for _, rel := range releases {
 			c := decideCell(in, b, prev, rel, cells, ob.Migration.Status)
-			if b.Phase == plan.Baseline && rel == plan.Old {
-				workloadErrs = append(workloadErrs, ownBaseline(in, &c)...)
+			switch {
+			case b.Phase == plan.Baseline && rel == plan.Old:
+				workloadErrs = append(workloadErrs, ownBaseline(in, &c, b)...)
+			case rel != plan.Old && !ran[rel]:
+				workloadErrs = append(workloadErrs, firstState(in, &c, b)...)
+			}
+			if c.Status != Skip && (c.Executions > 0 || len(c.Failures) > 0) {
+				ran[rel] = true
 			}
 			chains[rel] = attribute(&c, b, chains[rel])
 			ob.Releases = append(ob.Releases, c)
@@ -224,12 +235,37 @@ func attribute(c *Cell, b plan.Boundary, prev map[breakKey]chain) map[breakKey]c
 
 // ownBaseline turns the old release's failures on its own baseline into
 // workload errors: the query (or its arguments) is wrong before any step ran.
-func ownBaseline(in RunInput, c *Cell) []WorkloadError {
+func ownBaseline(in RunInput, c *Cell, b plan.Boundary) []WorkloadError {
+	return workloadErrors(in, c, b, func(f Failure) bool { return f.Kind != KindStall })
+}
+
+// argumentClasses are the classes of a constraint that arguments break: a
+// value outside a CHECK, a key that is not there, a duplicate.
+var argumentClasses = map[string]bool{"check": true, "foreign-key": true, "unique": true}
+
+// firstState turns a release's failures at the first boundary it runs in — the
+// new release, which does not run at the baseline — into workload errors when
+// they are a constraint that arguments straddle generated break: the release
+// meets the constraint there from its first execution on, so the arguments are
+// to blame, not the step (a real instance sends values the constraint takes).
+// Any other failure there stays the step's.
+func firstState(in RunInput, c *Cell, b plan.Boundary) []WorkloadError {
+	gen := map[string]bool{}
+	for _, q := range in.GeneratedArgs[c.Release] {
+		gen[q] = true
+	}
+	return workloadErrors(in, c, b, func(f Failure) bool {
+		return f.Kind == KindError && argumentClasses[f.Class] && gen[f.Query]
+	})
+}
+
+// workloadErrors turns the failures of c that blame holds into workload errors.
+func workloadErrors(in RunInput, c *Cell, b plan.Boundary, blame func(Failure) bool) []WorkloadError {
 	var out []WorkloadError
 	seen := map[breakKey]bool{}
 	for i := range c.Failures {
 		f := &c.Failures[i]
-		if f.Kind == KindStall {
+		if !blame(*f) {
 			continue
 		}
 		f.Workload, f.Violation = true, false
@@ -240,6 +276,7 @@ func ownBaseline(in RunInput, c *Cell) []WorkloadError {
 		out = append(out, WorkloadError{
 			Engine: in.Engine, Scenario: in.Scenario, Release: c.Release, Query: f.Query,
 			Code: f.Code, Kind: f.Kind, Class: f.Class, Message: f.Message, Session: f.Session,
+			Boundary: b.String(),
 		})
 	}
 	return out

@@ -585,3 +585,45 @@ func TestBaselineStepsFold(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestNewReleaseGeneratedArguments: the new release does not run at the
+// baseline; where arguments straddle generated break a constraint at the first
+// boundary it runs in, from its first execution on, the arguments are to blame
+// (a workload error), not the step. With arguments from the file, or another
+// class of failure, it stays the step's violation.
+func TestNewReleaseGeneratedArguments(t *testing.T) {
+	// The new release's CreateAccount breaks a foreign key from bExp1 on.
+	var es []observe.Event
+	for b := bExp1; b < len(testRollout); b++ {
+		es = append(es, ev{b, plan.New, plan.After, "CreateAccount"}.err("23503", "foreign-key", "violates foreign key constraint"))
+	}
+	tests := []struct {
+		name      string
+		generated []string
+		class     string
+		wantWE    int
+		wantViol  int
+		reason    string
+	}{
+		{"generated", []string{"CreateAccount"}, "foreign-key", 1, 0, "the generated key is not there: the arguments' fault"},
+		{"from the file", nil, "foreign-key", 0, 1, "the workload gave the arguments: a finding at the first required boundary"},
+		{"another class", []string{"CreateAccount"}, "undefined-column", 0, 1, "no argument makes a column exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := append([]observe.Event(nil), es...)
+			for i := range evs {
+				evs[i].Class = tt.class
+			}
+			in := input(plan.Policy{}, with(evs...)...)
+			in.GeneratedArgs = map[plan.Release][]string{plan.New: tt.generated}
+			res := Decide([]RunInput{in})
+			if len(res.WorkloadErrors) != tt.wantWE || len(res.Violations) != tt.wantViol {
+				t.Fatalf("workload errors %d, violations %d; want %d, %d (%s)\n%+v\n%+v", len(res.WorkloadErrors), len(res.Violations), tt.wantWE, tt.wantViol, tt.reason, res.WorkloadErrors, res.Violations)
+			}
+			if tt.wantWE > 0 && res.WorkloadErrors[0].Boundary != testRollout[bExp1].String() {
+				t.Errorf("workload error at %q, want %s", res.WorkloadErrors[0].Boundary, testRollout[bExp1])
+			}
+		})
+	}
+}

@@ -392,9 +392,11 @@ type Failure struct {
 	Workload bool `json:"workload,omitempty"`
 }
 
-// WorkloadError is a query that fails on its own release's baseline: the
-// workload is wrong (the query, or the arguments straddle generated for it), so
-// nothing it says about later states can be trusted. Never a violation.
+// WorkloadError is a query that fails on its own release's baseline, or — the
+// new release, which does not run there — breaks a constraint with arguments
+// straddle generated at the first boundary it runs in: the workload is wrong
+// (the query, or its arguments), so nothing it says about later states can be
+// trusted. Never a violation.
 type WorkloadError struct {
 	Engine   string       `json:"engine"`
 	Scenario string       `json:"scenario"`
@@ -405,6 +407,10 @@ type WorkloadError struct {
 	Class    string       `json:"class,omitempty"`
 	Message  string       `json:"message"`
 	Session  string       `json:"session,omitempty"`
+	// Boundary is where it failed: the baseline for the old release, the first
+	// boundary it runs in for the new one (arguments straddle generated that
+	// break a constraint there).
+	Boundary string `json:"boundary,omitempty"`
 }
 
 // Violation is a failure that makes the verdict incompatible. Release and Query are
