@@ -60,6 +60,9 @@ type Event struct {
 	Statement int
 	// SQL is the statement text for migration events and stall holders.
 	SQL string
+	// Location is the file and line of a migration statement that failed
+	// ("0005_jobs.up.sql:12"): a step folds several files into the baseline.
+	Location string
 	// Holder describes the lock holder for stalls ("pid 123: ALTER TABLE …").
 	Holder string
 	// Output is kept for external command failures (truncated by the producer).
@@ -134,6 +137,7 @@ type Migration struct {
 	Message   string
 	Statement int
 	SQL       string
+	Location  string // file:line of the statement that failed
 	Duration  time.Duration
 	Output    string // output of an external migration command that failed
 	// Schema is the schema after the step (nil when unknown).
@@ -166,7 +170,7 @@ func (r *Recorder) Record(e Event) {
 	if e.Kind == KindMigration {
 		r.migrations = append(r.migrations, Migration{
 			Engine: e.Engine, Boundary: e.Boundary, Outcome: e.Outcome, Code: e.Code,
-			Class: e.Class, Message: e.Message, Statement: e.Statement, SQL: e.SQL,
+			Class: e.Class, Message: e.Message, Statement: e.Statement, SQL: e.SQL, Location: e.Location,
 			Duration: e.Latency, Output: e.Output, Schema: e.Schema,
 		})
 		return

@@ -215,7 +215,10 @@ func migrationWhat(m verdict.Migration) string {
 }
 
 func migrationWhere(m verdict.Migration) string {
-	if m.Statement > 0 {
+	switch {
+	case m.Statement > 0 && m.Location != "":
+		return "at statement " + strconv.Itoa(m.Statement) + " (" + m.Location + ")"
+	case m.Statement > 0:
 		return "at statement " + strconv.Itoa(m.Statement)
 	}
 	return ""

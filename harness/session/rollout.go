@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -535,8 +536,11 @@ func (ap *applier) apply(ctx context.Context, cfg rolloutConfig, s boundStep, st
 			return false, pe.err
 		}
 		if failed != nil {
-			ev.Statement = n
-			ev.SQL = s.Statements[n-1].SQL
+			st := s.Statements[n-1]
+			ev.Statement, ev.SQL = n, st.SQL
+			if st.File != "" && st.Line > 0 {
+				ev.Location = fmt.Sprintf("%s:%d", filepath.Base(st.File), st.Line)
+			}
 		}
 	}
 	ev.Latency = time.Since(start)

@@ -339,7 +339,7 @@ func migration(migs map[int]observe.Migration, b plan.Boundary, lastApplied int,
 	if m.Outcome == observe.Error {
 		return Migration{
 			Status: MigrationFailed, Code: m.Code, Class: m.Class, Message: m.Message,
-			Statement: m.Statement, SQL: m.SQL, Output: m.Output, DurationMS: &d,
+			Statement: m.Statement, SQL: m.SQL, Location: m.Location, Output: m.Output, DurationMS: &d,
 		}
 	}
 	return Migration{Status: MigrationOK, DurationMS: &d}

@@ -195,6 +195,7 @@ type Migration struct {
 	Message   string          `json:"message,omitempty"`
 	Statement int             `json:"statement,omitempty"` // 1-based statement that failed
 	SQL       string          `json:"sql,omitempty"`       // its text
+	Location  string          `json:"location,omitempty"`  // its file and line: "0005_jobs.up.sql:12"
 	Output    string          `json:"output,omitempty"`    // an external migration command's output
 	// DurationMS is the time the step took. It is a timing: nil in deterministic
 	// output (Result.WithoutTimings).
