@@ -22,7 +22,8 @@ import (
 // Load reads the queries of a workload source: a query file, a directory of *.sql
 // query files (not recursive, in name order), sqlc-generated Go code (a *.go file,
 // or a directory of them: the *.sql.go files, copyfrom.go and batch.go sqlc
-// writes), or a sqlc config (sqlc.yaml, sqlc.yml or sqlc.json, versions 1 and 2),
+// writes), or a sqlc config (sqlc.yaml, sqlc.yml or sqlc.json, versions 1 and 2,
+// or any *.yaml, *.yml or *.json file, as sqlc -f reads one),
 // whose query files are read with the engine it names. Each may be given as
 // "git:REV:PATH", the file or directory PATH at git revision REV of the
 // repository that contains repoDir ("" is the current directory). PATH is
@@ -67,6 +68,17 @@ func Load(ctx context.Context, src, repoDir string) ([]Query, error) {
 // query files; else its *.go files are generated code.
 var sqlcConfigs = []string{"sqlc.yaml", "sqlc.yml", "sqlc.json"}
 
+// isConfigFile reports whether a file named base is YAML or JSON: no query
+// file, so a sqlc config under another name (sqlc -f sqlc-mysql.yml).
+func isConfigFile(base string) bool {
+	for _, ext := range []string{".yaml", ".yml", ".json"} {
+		if strings.HasSuffix(strings.ToLower(base), ext) {
+			return true
+		}
+	}
+	return false
+}
+
 // loadTree reads the source at p of t (src as the user wrote it, for errors).
 func loadTree(ctx context.Context, t fileTree, src, p string) ([]Query, error) {
 	kind, err := t.kind(ctx, p)
@@ -79,8 +91,8 @@ func loadTree(ctx context.Context, t fileTree, src, p string) ([]Query, error) {
 	case "file":
 		base := path.Base(filepath.ToSlash(p))
 		switch {
-		case slices.Contains(sqlcConfigs, base):
-			return loadConfig(ctx, t, p)
+		case slices.Contains(sqlcConfigs, base), isConfigFile(base):
+			return loadConfig(ctx, t, p) // sqlc -f takes a config of any name
 		case strings.HasSuffix(base, ".go"):
 			return loadGoCode(ctx, t, []string{p})
 		}

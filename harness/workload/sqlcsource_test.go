@@ -87,6 +87,15 @@ func TestLoadSQLCSources(t *testing.T) {
 		want:   []got{{"GetAuthor", "q.sql:3", "SELECT * FROM authors WHERE id = $1", engine.Postgres, 1}},
 		reason: "sqlc's own examples generate for postgresql, mysql and sqlite in one config: the sqlite package is not straddle's to run, and not read",
 	}, {
+		name: "config under another name",
+		files: map[string]string{
+			"sqlc-mysql.yml": "version: '2'\nsql:\n- engine: mysql\n  queries: q.sql\n",
+			"q.sql":          myQueries,
+		},
+		src:    "sqlc-mysql.yml",
+		want:   []got{{"GetAuthor", "q.sql:1", "SELECT * FROM authors WHERE id = $1", engine.MySQL, 1}},
+		reason: "sqlc -f reads a config of any name; a YAML file is no query file",
+	}, {
 		name: "directory with a config",
 		files: map[string]string{
 			"sqlc.yml": "version: '2'\nsql:\n- engine: mysql\n  queries: q.sql\n",
