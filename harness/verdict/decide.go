@@ -109,7 +109,7 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 	var workloadErrs []WorkloadError
 	chains := map[plan.Release]map[breakKey]chain{}
 	ran := map[plan.Release]bool{} // the release ran at an earlier boundary
-	var snap schema.Snapshot // the schema after the previous boundary's step
+	var snap schema.Snapshot       // the schema after the previous boundary's step
 	for i, b := range bounds {
 		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
 		read := false // the catalog was read before and after the step

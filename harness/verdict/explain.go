@@ -101,7 +101,7 @@ var recipes = []recipe{
 	{classes: []string{"stale-plan"}, op: schema.Changed, object: schema.Column,
 		pattern: "6. Change column type",
 		recipe:  "add a column of the new type with a sync trigger in expand, backfill in migrate, switch readers, and drop the old column in contract",
-		example: ""},
+		example: "scenarios/cookbook/change_column_type_contract.txtar"},
 	{classes: []string{"column-count"}, op: schema.Added, object: schema.Column,
 		pattern: "1. Add nullable column (positional INSERT)",
 		recipe:  "name the columns in every INSERT; an INSERT without a column list breaks on any ADD COLUMN",
@@ -129,19 +129,19 @@ var recipes = []recipe{
 	{classes: []string{"unique"}, op: schema.Added, object: schema.Index, detail: "UNIQUE",
 		pattern: "10. Add unique constraint",
 		recipe:  "make sure every running release writes unique values first (dedupe, then a unique index built concurrently), and add the constraint when the old release no longer writes duplicates",
-		example: ""},
+		example: "scenarios/cookbook/add_unique_safe.txtar"},
 	{classes: []string{"unique"}, op: schema.Added, object: schema.Constraint,
 		pattern: "10. Add unique constraint",
 		recipe:  "make sure every running release writes unique values first, then add the constraint",
-		example: ""},
+		example: "scenarios/cookbook/add_unique_safe.txtar"},
 	{classes: []string{"foreign-key"}, op: schema.Added, object: schema.Constraint,
 		pattern: "11. Add foreign key",
-		recipe:  "add the foreign key NOT VALID (PostgreSQL) once every writer keeps it, then VALIDATE it in a later step; old writers that insert orphans break on a validated key",
-		example: ""},
+		recipe:  "a key checks every new write at once, NOT VALID or not (that skips only the rows already there): add it in contract, or once every running release writes only rows that keep it; NOT VALID first and VALIDATE in a later step keeps the check of old rows from locking writers",
+		example: "scenarios/cookbook/add_foreign_key_safe.txtar"},
 	{classes: []string{"check"}, op: schema.Added, object: schema.Constraint,
 		pattern: "12. Add check constraint",
-		recipe:  "add the CHECK NOT VALID (PostgreSQL) once every writer keeps it, then validate it; old writers break on a CHECK they do not know",
-		example: ""},
+		recipe:  "a CHECK applies to every new write at once, NOT VALID or not (that skips only the rows already there): add it in contract, or once every running release writes only values it takes; then VALIDATE it in a later step",
+		example: "scenarios/cookbook/add_check_safe.txtar"},
 	{kind: KindStall, op: schema.Added, object: schema.Index,
 		pattern: "9. Add index",
 		recipe:  "build indexes without blocking writes: CREATE INDEX CONCURRENTLY (PostgreSQL, outside a transaction) or ALGORITHM=INPLACE, LOCK=NONE (MySQL/MariaDB)",
@@ -159,11 +159,14 @@ var migrationRecipes = map[string]recipe{
 		recipe:  "add the column nullable or with a default in expand, backfill in migrate, and make it NOT NULL in contract",
 		example: "scenarios/cookbook/add_column_not_null_default.txtar"},
 	"unique": {pattern: "10. Add unique constraint",
-		recipe: "dedupe the rows and make every running release write unique values before the unique index or constraint"},
+		recipe:  "dedupe the rows and make every running release write unique values before the unique index or constraint",
+		example: "scenarios/cookbook/add_unique_safe.txtar"},
 	"foreign-key": {pattern: "11. Add foreign key",
-		recipe: "add the foreign key NOT VALID, fix the orphans, then VALIDATE it in a later step"},
+		recipe:  "add the foreign key NOT VALID, fix the orphans, then VALIDATE it in a later step",
+		example: "scenarios/cookbook/add_foreign_key_safe.txtar"},
 	"check": {pattern: "12. Add check constraint",
-		recipe: "add the CHECK NOT VALID, fix the rows that break it, then VALIDATE it in a later step"},
+		recipe:  "add the CHECK NOT VALID, fix the rows that break it, then VALIDATE it in a later step",
+		example: "scenarios/cookbook/add_check_safe.txtar"},
 }
 
 // explain explains v with the schema changes of its boundary (changed: the
@@ -250,6 +253,13 @@ func mentions(v Violation, c schema.Change) bool {
 	names := []string{c.Object.Name, c.Object.Table, c.Before}
 	if c.Object.Kind == schema.Table {
 		names = []string{c.Before, c.Object.Table}
+	}
+	if c.Object.Kind == schema.Column && c.Op == schema.Changed {
+		// PostgreSQL names the type, not the column: "value too long for type
+		// character varying(8)", "invalid input syntax for type integer".
+		typ, _, _ := strings.Cut(c.Object.Detail, " NOT NULL")
+		typ, _, _ = strings.Cut(typ, " DEFAULT ")
+		names = append(names, "type "+typ)
 	}
 	for _, n := range names {
 		if n != "" && strings.Contains(msg, strings.ToLower(n)) {

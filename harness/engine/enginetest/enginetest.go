@@ -366,10 +366,7 @@ func ddlDML(ctx context.Context, t *testing.T, conn *sql.DB, d *engine.Dialect) 
 	// foreign key with its own columns and the ones it references.
 	snap, err := d.ReadSchema(ctx, conn)
 	assert.NilError(t, err)
-	fk := map[engine.Family]string{
-		engine.Postgres: "FOREIGN KEY (parent_id) REFERENCES parent (id)",
-		engine.MySQL:    "FOREIGN KEY",
-	}[d.Family]
+	fk := "FOREIGN KEY (parent_id) REFERENCES parent (id)"
 	var found []string
 	for _, o := range snap {
 		if o.Kind == "constraint" && o.Table == "child" {
