@@ -88,23 +88,17 @@ func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, wh
 		}
 		return g, nil, nil
 	}
-	c := conn
-	if c == nil {
-		var err error
-		if c, err = r.db.Conn(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			return nil, nil, fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
-		}
-		defer c.Close()
+	c, done, err := r.connOr(ctx, conn)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer done()
 	describe := describers[r.family]
 	if describe == nil {
 		return nil, nil, fmt.Errorf("query %s: no way to generate arguments on %s", rq.q.Name, r.family)
 	}
 	start := time.Now()
-	g, pending, err := describe(ctx, c, rq.q, rq.sql)
+	g, pending, err = describe(ctx, c, rq.q, rq.sql)
 	if err != nil {
 		ev := r.event(rq, where)
 		ev.Latency = time.Since(start)
@@ -483,17 +477,11 @@ func insertColumns(toks []sqltext.Token, cols map[int]string, word func(int) str
 // and, where one is there now, binds its key from then on. What it cannot
 // resolve stays as generated; a lost connection or ctx's end is an error.
 func (r *Runner) resolveKeys(ctx context.Context, conn *sql.Conn, rq *runQuery, g *Generated, pending []pendingKey) (*Generated, *observe.Event, error) {
-	c := conn
-	if c == nil {
-		var err error
-		if c, err = r.db.Conn(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			return nil, nil, fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
-		}
-		defer c.Close()
+	c, done, err := r.connOr(ctx, conn)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer done()
 	next := *g
 	next.Args = slices.Clone(g.Args)
 	var still []pendingKey
@@ -519,4 +507,20 @@ func (r *Runner) resolveKeys(ctx context.Context, conn *sql.Conn, rq *runQuery, 
 	r.gen[rq.q.Name] = &next
 	r.pending[rq.q.Name] = still
 	return &next, nil, nil
+}
+
+// connOr returns conn, or a connection of the pool when it is nil, and what
+// gives it back. Its error is ctx's, or a lost connection.
+func (r *Runner) connOr(ctx context.Context, conn *sql.Conn) (*sql.Conn, func(), error) {
+	if conn != nil {
+		return conn, func() {}, nil
+	}
+	c, err := r.db.Conn(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, fmt.Errorf("open connection: %w: %w", ErrConnLost, err)
+	}
+	return c, func() { c.Close() }, nil
 }
