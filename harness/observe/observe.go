@@ -60,6 +60,9 @@ type Event struct {
 	Statement int
 	// SQL is the statement text for migration events and stall holders.
 	SQL string
+	// Note is a remark on a migration step that applied: it was applied
+	// again after the server chose it as a deadlock's victim.
+	Note string
 	// Location is the file and line of a migration statement that failed
 	// ("0005_jobs.up.sql:12"): a step folds several files into the baseline.
 	Location string
@@ -138,6 +141,7 @@ type Migration struct {
 	Statement int
 	SQL       string
 	Location  string // file:line of the statement that failed
+	Note      string // a remark on a step that applied (Event.Note)
 	Duration  time.Duration
 	Output    string // output of an external migration command that failed
 	// Schema is the schema after the step (nil when unknown).
@@ -170,7 +174,7 @@ func (r *Recorder) Record(e Event) {
 	if e.Kind == KindMigration {
 		r.migrations = append(r.migrations, Migration{
 			Engine: e.Engine, Boundary: e.Boundary, Outcome: e.Outcome, Code: e.Code,
-			Class: e.Class, Message: e.Message, Statement: e.Statement, SQL: e.SQL, Location: e.Location,
+			Class: e.Class, Message: e.Message, Statement: e.Statement, SQL: e.SQL, Location: e.Location, Note: e.Note,
 			Duration: e.Latency, Output: e.Output, Schema: e.Schema,
 		})
 		return

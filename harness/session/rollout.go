@@ -526,11 +526,32 @@ func (ap *applier) apply(ctx context.Context, cfg rolloutConfig, s boundStep, st
 	start := time.Now()
 	ev := observe.Event{Kind: observe.KindMigration, Engine: cfg.Engine, Boundary: s.Boundary, Outcome: observe.OK}
 	var failed error
+	var de0 *engine.DBError // the first deadlock of a step applied again
 	if s.Apply != nil {
 		failed = s.Apply(ctx)
 	} else {
 		var n int
-		n, failed = ap.statements(ctx, s, stmt)
+		from := 0
+		for attempt := 1; ; attempt++ {
+			n, failed = ap.statements(ctx, s, stmt, from)
+			de := engine.Classify(failed)
+			if failed == nil || de == nil || de.Class != engine.ClassDeadlock || attempt == deadlockAttempts || ctx.Err() != nil {
+				if failed == nil && attempt > 1 {
+					ev.Note = fmt.Sprintf("%s deadlocked with the releases' traffic (%s %s) and applied on attempt %d: a lock-order hazard a rollout may meet", s.Boundary, de0.Code, de0.Class, attempt)
+				}
+				break
+			}
+			if attempt == 1 {
+				de0 = de
+			}
+			// The server chose the step as the deadlock's victim, which it
+			// could as well not have: apply it again, as an operator would —
+			// where statements commit one by one, from the one that failed.
+			if !ap.dialect.TransactionalDDL || s.NoTransaction || len(s.Statements) == 1 {
+				from = n - 1
+			}
+			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		}
 		var pe *probeError
 		if errors.As(failed, &pe) {
 			return false, pe.err
@@ -622,15 +643,20 @@ type progress struct {
 // statements runs s's statements, in one transaction where the dialect has
 // transactional DDL and the step allows it. It returns the 1-based index of the
 // statement that failed.
-func (ap *applier) statements(ctx context.Context, s boundStep, stmt *progress) (int, error) {
+func (ap *applier) statements(ctx context.Context, s boundStep, stmt *progress, from int) (int, error) {
 	tx := ap.dialect.TransactionalDDL && !s.NoTransaction && len(s.Statements) > 1
 	if tx {
+		from = 0
 		if _, err := ap.conn.ExecContext(ctx, "BEGIN"); err != nil {
 			return 1, err
 		}
 	}
 	locked := false // LOCK TABLES holds locks until UNLOCK TABLES (MySQL)
 	for i, st := range s.Statements {
+		if i < from {
+			locked = tableLocks(st.SQL, locked)
+			continue
+		}
 		if stmt != nil {
 			stmt.Begin(i + 1)
 		}
@@ -658,6 +684,10 @@ func (ap *applier) statements(ctx context.Context, s boundStep, stmt *progress) 
 	}
 	return 0, nil
 }
+
+// deadlockAttempts is how many times a step the server chose as a deadlock's
+// victim is applied before its failure stands.
+const deadlockAttempts = 3
 
 // probeError is a probe between two statements of a step that could not run (an
 // environment failure, never the step's).

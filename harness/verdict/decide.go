@@ -87,6 +87,9 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 			continue
 		}
 		migList = append(migList, m)
+		if m.Note != "" {
+			run.Notes = append(run.Notes, m.Note)
+		}
 		lastApplied = max(lastApplied, m.Boundary.Index)
 		// Several steps fold into the baseline boundary: their times add up and
 		// the first failure is the boundary's.
