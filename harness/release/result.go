@@ -2,6 +2,7 @@ package release
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -40,15 +41,16 @@ type cellValue struct {
 // only added (a SELECT * over ADD COLUMN) is not one: clients that name their
 // columns never see it.
 func compareResults(prev, cur *shape) (code, msg string) {
+	// A column is its name and which of the columns of that name it is: a join
+	// returns a.id and b.id, both "id" (sqlc.embed queries do).
+	curKeys, prevKeys := columnKeys(cur.cols), columnKeys(prev.cols)
 	idx := map[string]int{}
-	for i, c := range cur.cols {
-		if _, dup := idx[c.name]; !dup {
-			idx[c.name] = i
-		}
+	for i, k := range curKeys {
+		idx[k] = i
 	}
 	var gone []string
-	for _, c := range prev.cols {
-		if _, ok := idx[c.name]; !ok {
+	for i, c := range prev.cols {
+		if _, ok := idx[prevKeys[i]]; !ok {
 			gone = append(gone, c.name)
 		}
 	}
@@ -57,15 +59,15 @@ func compareResults(prev, cur *shape) (code, msg string) {
 			plural(len(gone), "column", "columns"), strings.Join(gone, ", "), names(cur.cols), names(prev.cols))
 	}
 	last := -1
-	for _, c := range prev.cols {
-		if i := idx[c.name]; i < last {
+	for k := range prev.cols {
+		if i := idx[prevKeys[k]]; i < last {
 			return ResultColumns, fmt.Sprintf("columns returned in another order: %s (before: %s)", names(cur.cols), names(prev.cols))
 		} else {
 			last = i
 		}
 	}
-	for _, p := range prev.cols {
-		c := cur.cols[idx[p.name]]
+	for k, p := range prev.cols {
+		c := cur.cols[idx[prevKeys[k]]]
 		if why := typeChange(p, c); why != "" {
 			return ResultType, fmt.Sprintf("column %s is %s, was %s (%s)", p.name, c.typeString(), p.typeString(), why)
 		}
@@ -78,7 +80,7 @@ func compareResults(prev, cur *shape) (code, msg string) {
 	}
 	for r := range prev.rows {
 		for i, p := range prev.cols {
-			j := idx[p.name]
+			j := idx[prevKeys[i]]
 			a, b := prev.rows[r][i], cur.rows[r][j]
 			// NULL becoming a value is a backfill filling a column, not a change
 			// under a reader.
@@ -93,6 +95,18 @@ func compareResults(prev, cur *shape) (code, msg string) {
 		}
 	}
 	return "", ""
+}
+
+// columnKeys names each column by its name and its rank among the columns of
+// that name.
+func columnKeys(cs []column) []string {
+	seen := map[string]int{}
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.name + "#" + strconv.Itoa(seen[c.name])
+		seen[c.name]++
+	}
+	return out
 }
 
 func names(cs []column) string {
