@@ -31,12 +31,15 @@ func TestExpandStars(t *testing.T) {
 		{"star in a subquery", "SELECT id FROM books WHERE author_id IN (SELECT id FROM (SELECT * FROM authors) s)", "", "SELECT id FROM books WHERE author_id IN (SELECT id FROM (SELECT id, name, bio FROM authors) s)", "each SELECT has its own FROM"},
 		{"using join", "SELECT * FROM authors JOIN books USING (id)", "", "SELECT * FROM authors JOIN books USING (id)", "USING merges columns: left alone"},
 		{"unknown table", "SELECT * FROM nope", "", "SELECT * FROM nope", "the server reports a missing table when the query runs"},
+		{"reserved words", "SELECT * FROM events", engine.Postgres, `SELECT id, "order", trigger FROM events`, "reserved words quoted as sqlc quotes them (PostgreSQL: order is reserved, trigger is not)"},
+		{"reserved words", "SELECT * FROM events", engine.MySQL, "SELECT id, `order`, `trigger` FROM events", "reserved words quoted as sqlc quotes them (unkey's deployments.trigger)"},
 	}
 	for _, f := range []engine.Family{engine.Postgres, engine.MySQL} {
 		t.Run(string(f), func(t *testing.T) {
 			db := openDB(t, testDatabase(t, f))
 			ctx := context.Background()
-			for _, ddl := range []string{`CREATE TABLE authors (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, bio TEXT)`, `CREATE TABLE books (id INT PRIMARY KEY, author_id INT NOT NULL, title VARCHAR(100) NOT NULL)`} {
+			events := "CREATE TABLE events (id INT PRIMARY KEY, " + engine.QuoteIdent(f, "order") + " INT, " + engine.QuoteIdent(f, "trigger") + " VARCHAR(10))"
+			for _, ddl := range []string{`CREATE TABLE authors (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, bio TEXT)`, `CREATE TABLE books (id INT PRIMARY KEY, author_id INT NOT NULL, title VARCHAR(100) NOT NULL)`, events} {
 				if _, err := db.ExecContext(ctx, ddl); err != nil {
 					t.Fatal(err)
 				}

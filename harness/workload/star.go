@@ -308,12 +308,14 @@ func joinTokens(ts []token) string {
 
 var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
-// quoteCols quotes the column names that need it.
+// quoteCols quotes the column names that need it: those that are no plain
+// lowercase identifier, and the family's reserved words ("order", `trigger`),
+// as sqlc does.
 func quoteCols(cols []string, f engine.Family) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
 		switch {
-		case plainIdent.MatchString(c):
+		case plainIdent.MatchString(c) && !reserved[f][c]:
 			out[i] = c
 		default:
 			out[i] = engine.QuoteIdent(f, c)
@@ -329,4 +331,51 @@ func qualify(ref string, cols []string, f engine.Family) string {
 		parts[i] = ref + "." + c
 	}
 	return strings.Join(parts, ", ")
+}
+
+// reserved are the words a column name must be quoted as, per family: the
+// reserved key words of PostgreSQL's documentation (appendix "SQL Key Words":
+// reserved, and reserved that can be a function or type) and MySQL's reserved
+// words (its "Keywords and Reserved Words" page, marked R), with MariaDB's own
+// (offset, returning). Quoting a word that needs none is harmless.
+var reserved = map[engine.Family]map[string]bool{
+	engine.Postgres: words(`all analyse analyze and any array as asc asymmetric authorization binary both case cast
+		check collate collation column concurrently constraint create cross current_catalog current_date
+		current_role current_schema current_time current_timestamp current_user default deferrable desc
+		distinct do else end except false fetch for foreign freeze from full grant group having ilike in
+		initially inner intersect into is isnull join lateral leading left like limit localtime
+		localtimestamp natural not notnull null offset on only or order outer overlaps placing primary
+		references returning right select session_user similar some symmetric system_user table
+		tablesample then to trailing true union unique user using variadic verbose when where window with`),
+	engine.MySQL: words(`accessible add all alter analyze and as asc asensitive before between bigint binary blob
+		both by call cascade case change char character check collate column condition constraint
+		continue convert create cross cube cume_dist current_date current_time current_timestamp
+		current_user cursor database databases day_hour day_microsecond day_minute day_second dec decimal
+		declare default delayed delete dense_rank desc describe deterministic distinct distinctrow div
+		double drop dual each else elseif empty enclosed escaped except exists exit explain false fetch
+		first_value float float4 float8 for force foreign from fulltext function generated get grant
+		group grouping groups having high_priority hour_microsecond hour_minute hour_second if ignore in
+		index infile inner inout insensitive insert int int1 int2 int3 int4 int8 integer intersect
+		interval into io_after_gtids io_before_gtids is iterate join json_table key keys kill lag
+		last_value lateral lead leading leave left like limit linear lines load localtime localtimestamp
+		lock long longblob longtext loop low_priority master_bind master_ssl_verify_server_cert match
+		maxvalue mediumblob mediumint mediumtext middleint minute_microsecond minute_second mod modifies
+		natural not no_write_to_binlog nth_value ntile null numeric of offset on optimize
+		optimizer_costs option optionally or order out outer outfile over partition percent_rank
+		precision primary procedure purge range rank read reads read_write real recursive references
+		regexp release rename repeat replace require resignal restrict return returning revoke right
+		rlike row rows row_number schema schemas second_microsecond select sensitive separator set show
+		signal smallint spatial specific sql sqlexception sqlstate sqlwarning sql_big_result
+		sql_calc_found_rows sql_small_result ssl starting stored straight_join system table terminated
+		then tinyblob tinyint tinytext to trailing trigger true undo union unique unlock unsigned update
+		usage use using utc_date utc_time utc_timestamp values varbinary varchar varcharacter varying
+		virtual when where while window with write xor year_month zerofill`),
+}
+
+func words(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
 }
