@@ -210,7 +210,14 @@ func fromChecks(clauses []string, col string, f engine.Family, orig workload.Arg
 			}
 		}
 		for i, t := range toks {
-			if !isColumn(t, col) || inCall(toks, i) {
+			if !isColumn(t, col) {
+				continue
+			}
+			if fn := callOf(toks, i); fn != "" {
+				// MariaDB's JSON is LONGTEXT with CHECK (json_valid(col)).
+				if strings.EqualFold(fn, "json_valid") {
+					return str("{}"), true
+				}
 				continue
 			}
 			// Skip what postgres wraps a column in: ")", "::type".
@@ -308,21 +315,21 @@ func fromChecks(clauses []string, col string, f engine.Family, orig workload.Arg
 	return workload.Arg{}, false
 }
 
-// inCall reports whether toks[i] is an argument of a function call: "f(col",
-// or PostgreSQL's "f((col)::text".
-func inCall(toks []sqltext.Token, i int) bool {
+// callOf returns the function toks[i] is an argument of — "f(col", or
+// PostgreSQL's "f((col)::text" — or "" when it is none's.
+func callOf(toks []sqltext.Token, i int) string {
 	k := i - 1
 	for k >= 0 && toks[k].Text == "(" {
 		k--
 	}
 	if k < 0 || k == i-1 || toks[k].Kind != sqltext.Word {
-		return false
+		return ""
 	}
 	switch strings.ToUpper(toks[k].Text) {
 	case "CHECK", "AND", "OR", "NOT", "IN", "ANY", "ALL", "WHEN", "THEN", "ELSE", "CASE", "BETWEEN", "IS", "ARRAY":
-		return false
+		return ""
 	}
-	return true
+	return toks[k].Text
 }
 
 // isColumn reports whether t names column col.
