@@ -149,19 +149,37 @@ func Load(dir string, opts Options) (*Set, error) {
 		return nil, plan.Errorf(dir, 0, "no migration files (*.sql) here or in its baseline/, expand/, migrate/ or contract/ subdirectories (formats: %s)", formatList())
 	}
 	format := opts.Format
-	if format == "" && exists(filepath.Join(dir, atlasSum)) {
+	summed := exists(filepath.Join(dir, atlasSum))
+	if format == "" && summed {
+		// Atlas writes golang-migrate directories too (atlas migrate diff
+		// --dir-format golang-migrate; ent projects): their atlas.sum lists
+		// the up files only.
 		format = Atlas
+		if d, err := detect(dir, files); err == nil && d == GolangMigrate && sumListsUpFilesOnly(dir) {
+			format = GolangMigrate
+		}
 	}
 	if format == "" {
 		if format, err = detect(dir, files); err != nil {
 			return nil, err
 		}
 	}
-	if format == Atlas {
+	switch {
+	case format == Atlas:
 		if err := checkAtlasSum(dir, files); err != nil {
 			return nil, err
 		}
 		files = fromLastCheckpoint(files)
+	case format == GolangMigrate && summed:
+		var ups []file
+		for _, f := range files {
+			if strings.HasSuffix(f.path, ".up.sql") {
+				ups = append(ups, f)
+			}
+		}
+		if err := checkAtlasSum(dir, ups); err != nil {
+			return nil, err
+		}
 	}
 	if format == Goose && len(goFiles) > 0 {
 		return nil, plan.Errorf(goFiles[0], 0, "goose Go migrations are not supported; straddle applies SQL migrations only")
@@ -489,4 +507,26 @@ func LoadFile(path string, phase plan.Phase) (Step, error) {
 	}
 	version, name := looseName(filepath.Base(path))
 	return Step{Version: version, Name: name, Phase: phase, File: path, Statements: b.stmts, NoTransaction: b.noTx, Allows: b.allows}, nil
+}
+
+// sumListsUpFilesOnly reports whether dir's atlas.sum lists files and all of
+// them are golang-migrate up files (NAME.up.sql): what atlas migrate writes
+// for --dir-format golang-migrate. An Atlas directory may hold a file named
+// 1_initial.down.sql; its sum lists it.
+func sumListsUpFilesOnly(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, atlasSum))
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		return false
+	}
+	for _, l := range lines[1:] {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+		if !strings.HasSuffix(name, ".up.sql") {
+			return false
+		}
+	}
+	return true
 }

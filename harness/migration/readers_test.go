@@ -109,6 +109,21 @@ var realProjectCases = []struct {
 	want:       []row{{plan.Expand, "1", "1_initial.down", "1_initial.down.sql", false, []string{"1: DROP TABLE IF EXISTS t"}}},
 	reason:     "a directory atlas migrate hash wrote the sum of checks out",
 }, {
+	name: "golang-migrate directory with an atlas.sum of its up files",
+	files: map[string]string{
+		"1_users.up.sql": "CREATE TABLE users (id int);\n", "1_users.down.sql": "DROP TABLE users;\n",
+		"2_email.up.sql": "ALTER TABLE users ADD COLUMN email text;\n", "2_email.down.sql": "ALTER TABLE users DROP COLUMN email;\n",
+		// What atlas migrate hash writes for --dir-format golang-migrate: the
+		// up files only (openmeterio/openmeter's ent migrations, 7e57a39).
+		"atlas.sum": "h1:ERLbJqmxs3IvcElyRnTMsGbWV1miWwyEGBm0mp2fVTg=\n1_users.up.sql h1:pueDjvg/KHzKNL6db+Vdqg67YxtSAfK9SMR4vOY+rAQ=\n2_email.up.sql h1:4xB4wWIMJ7AVfN+p0Tr4RONTCyPI5OtMtnrHLIEMBEw=\n",
+	},
+	wantFormat: GolangMigrate,
+	want: []row{
+		{plan.Expand, "1", "1_users", "1_users.up.sql", false, []string{"1: CREATE TABLE users (id int)"}},
+		{plan.Expand, "2", "2_email", "2_email.up.sql", false, []string{"1: ALTER TABLE users ADD COLUMN email text"}},
+	},
+	reason: "ent and atlas write golang-migrate directories with an atlas.sum: they are golang-migrate's (was refused: the down files are not in the sum)",
+}, {
 	name: "atlas checkpoint, txmode and delimiter",
 	files: map[string]string{
 		"1_a.sql":    "CREATE TABLE t (id int);\n",
@@ -227,6 +242,15 @@ func TestLoadRealProjectErrors(t *testing.T) {
 		files:  map[string]string{"1_initial.down.sql": atlasDown + "\nDROP TABLE u;", "atlas.sum": atlasDownSum},
 		want:   "DIR/1_initial.down.sql: edited since atlas.sum was written (line 2); you have a checksum error in your migration directory, as atlas migrate says: this happens when a migration file is created or edited by hand; check the file and run atlas migrate hash",
 		reason: "a tampered directory is an error, as atlas migrate says",
+	}, {
+		name: "golang-migrate up file edited under an atlas.sum",
+		files: map[string]string{
+			"1_users.up.sql": "CREATE TABLE users (id bigint);\n", "1_users.down.sql": "DROP TABLE users;\n",
+			"2_email.up.sql": "ALTER TABLE users ADD COLUMN email text;\n",
+			"atlas.sum":      "h1:ERLbJqmxs3IvcElyRnTMsGbWV1miWwyEGBm0mp2fVTg=\n1_users.up.sql h1:pueDjvg/KHzKNL6db+Vdqg67YxtSAfK9SMR4vOY+rAQ=\n2_email.up.sql h1:4xB4wWIMJ7AVfN+p0Tr4RONTCyPI5OtMtnrHLIEMBEw=\n",
+		},
+		want:   "DIR/1_users.up.sql: edited since atlas.sum was written (line 2); you have a checksum error in your migration directory, as atlas migrate says: this happens when a migration file is created or edited by hand; check the file and run atlas migrate hash",
+		reason: "the sum still guards the up files",
 	}, {
 		name:   "atlas file added",
 		files:  map[string]string{"1_initial.down.sql": atlasDown, "2_more.sql": "SELECT 1;", "atlas.sum": atlasDownSum},
