@@ -175,7 +175,9 @@ var migrationRecipes = map[string]recipe{
 func explain(v Violation, diff []schema.Change, read bool) *Explanation {
 	if v.Kind == KindMigration {
 		r, ok := migrationRecipes[v.Class]
-		if !ok {
+		if !ok || v.Phase == plan.Baseline {
+			// The baseline is the old release's schema, built from nothing:
+			// no rows of a running release stood in its way.
 			return nil
 		}
 		cause := "the step failed on the rows already in the table"
