@@ -432,12 +432,16 @@ var postgresCatalog = []string{
 // mysqlCatalog describes the objects of the current database. Each query is on
 // its own: information_schema's collations do not mix in a UNION.
 var mysqlCatalog = []string{
-	`SELECT IF(TABLE_TYPE = 'VIEW', 'view', 'table'), TABLE_NAME, '', ''
+	`SELECT CASE TABLE_TYPE WHEN 'VIEW' THEN 'view' WHEN 'SEQUENCE' THEN 'sequence' ELSE 'table' END,
+	        IF(TABLE_TYPE = 'SEQUENCE', '', TABLE_NAME), IF(TABLE_TYPE = 'SEQUENCE', TABLE_NAME, ''), ''
 	   FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`,
-	`SELECT 'column', TABLE_NAME, COLUMN_NAME,
-	        CONCAT(COLUMN_TYPE, IF(IS_NULLABLE = 'NO', ' NOT NULL', ''),
-	               IF(COLUMN_DEFAULT IS NULL OR COLUMN_DEFAULT = 'NULL', '', CONCAT(' DEFAULT ', COLUMN_DEFAULT)))
-	   FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()`,
+	`SELECT 'column', c.TABLE_NAME, c.COLUMN_NAME,
+	        CONCAT(c.COLUMN_TYPE, IF(c.IS_NULLABLE = 'NO', ' NOT NULL', ''),
+	               IF(c.COLUMN_DEFAULT IS NULL OR c.COLUMN_DEFAULT = 'NULL', '', CONCAT(' DEFAULT ', c.COLUMN_DEFAULT)),
+	               IF(c.EXTRA LIKE '%auto_increment%', ' AUTO_INCREMENT', ''))
+	   FROM information_schema.COLUMNS c JOIN information_schema.TABLES t
+	     ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+	  WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE <> 'SEQUENCE'`,
 	`SELECT 'index', TABLE_NAME, INDEX_NAME,
 	        CONCAT(IF(MAX(NON_UNIQUE) = 0, 'UNIQUE ', ''), '(', GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', '), ')')
 	   FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
