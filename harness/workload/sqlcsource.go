@@ -69,6 +69,7 @@ func (p *pathsList) UnmarshalJSON(b []byte) error {
 var sqlcEngines = map[string]engine.Family{
 	"postgresql": engine.Postgres, "postgres": engine.Postgres,
 	"mysql": engine.MySQL,
+	"": engine.Postgres, // sqlc's default, in both config versions
 }
 
 // loadConfig reads the queries a sqlc config names, each package's files with its
@@ -105,6 +106,9 @@ func loadConfig(ctx context.Context, t fileTree, p string) ([]Query, error) {
 	}
 	var all []Query
 	var others []string // packages of engines straddle does not run (sqlite)
+	// Packages may share a query file (one for pgx v4 and one for v5, say):
+	// its queries are read once per family.
+	read := map[string]bool{}
 	for i, pkg := range pkgs {
 		fam, ok := sqlcEngines[strings.ToLower(pkg.Engine)]
 		if !ok {
@@ -141,6 +145,10 @@ func loadConfig(ctx context.Context, t fileTree, p string) ([]Query, error) {
 				}
 			}
 			for _, f := range files {
+				if read[string(fam)+"\x00"+f] {
+					continue
+				}
+				read[string(fam)+"\x00"+f] = true
 				b, err := t.read(ctx, f)
 				if err != nil {
 					return nil, err

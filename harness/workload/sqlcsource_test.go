@@ -87,6 +87,15 @@ func TestLoadSQLCSources(t *testing.T) {
 		want:   []got{{"GetAuthor", "q.sql:3", "SELECT * FROM authors WHERE id = $1", engine.Postgres, 1}},
 		reason: "sqlc's own examples generate for postgresql, mysql and sqlite in one config: the sqlite package is not straddle's to run, and not read",
 	}, {
+		name: "no engine, one file in two packages",
+		files: map[string]string{
+			"sqlc.json": `{"version": "2", "sql": [{"queries": "q.sql", "gen": {"go": {"out": "v4", "sql_package": "pgx/v4"}}}, {"queries": "q.sql", "gen": {"go": {"out": "v5", "sql_package": "pgx/v5"}}}]}`,
+			"q.sql":     pgQueries,
+		},
+		src:    "sqlc.json",
+		want:   []got{{"GetAuthor", "q.sql:3", "SELECT * FROM authors WHERE id = $1", engine.Postgres, 1}},
+		reason: "sqlc's engine defaults to postgresql; a file two packages share is read once (sqlc's pg_timezone_names, sqlc_narg)",
+	}, {
 		name: "config under another name",
 		files: map[string]string{
 			"sqlc-mysql.yml": "version: '2'\nsql:\n- engine: mysql\n  queries: q.sql\n",
