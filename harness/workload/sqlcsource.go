@@ -208,8 +208,9 @@ func jsonLine(b []byte, err error) int {
 
 // loadGoCode reads the queries of sqlc-generated Go code: every string constant
 // that starts with "-- name:" is a query exactly as the binary sends it. The
-// family comes from the code: pgx or lib/pq imports, or $N placeholders, mean
-// postgres; ? placeholders mean mysql; without either the queries run on both.
+// family comes from the code: pgx or lib/pq imports mean postgres, a
+// go-sql-driver/mysql import mysql; without one, $N placeholders mean postgres
+// and ? placeholders mysql; without either the queries run on both.
 func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error) {
 	type constQuery struct {
 		file string
@@ -236,8 +237,11 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 		}
 		for _, imp := range f.Imports {
 			ip, _ := strconv.Unquote(imp.Path.Value)
-			if strings.HasPrefix(ip, "github.com/jackc/pgx") || ip == "github.com/lib/pq" {
+			switch {
+			case strings.HasPrefix(ip, "github.com/jackc/pgx") || ip == "github.com/lib/pq":
 				fam = engine.Postgres
+			case ip == "github.com/go-sql-driver/mysql":
+				fam = engine.MySQL
 			}
 		}
 		for _, d := range f.Decls {
@@ -255,15 +259,12 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 			for _, spec := range gd.Specs {
 				vs := spec.(*ast.ValueSpec)
 				for _, v := range vs.Values {
-					lit, ok := v.(*ast.BasicLit)
-					if !ok || lit.Kind != gotoken.STRING {
+					// sqlc writes a backtick as `…` + "`" + `…` in a raw string.
+					text, ok := constString(v)
+					if !ok || !strings.HasPrefix(strings.TrimSpace(text), "-- name:") {
 						continue
 					}
-					text, err := strconv.Unquote(lit.Value)
-					if err != nil || !strings.HasPrefix(strings.TrimSpace(text), "-- name:") {
-						continue
-					}
-					consts = append(consts, constQuery{name, fset.Position(lit.Pos()).Line, text})
+					consts = append(consts, constQuery{name, fset.Position(v.Pos()).Line, text})
 				}
 			}
 		}
@@ -314,6 +315,32 @@ func loadGoCode(ctx context.Context, t fileTree, files []string) ([]Query, error
 		return nil, plan.Errorf(t.display(files[0]), 0, "no sqlc queries (string constants starting with -- name:) in the Go code")
 	}
 	return all, nil
+}
+
+// constString returns the value of a string constant expression: a literal, or
+// literals joined with +.
+func constString(e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != gotoken.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.ParenExpr:
+		return constString(e.X)
+	case *ast.BinaryExpr:
+		if e.Op != gotoken.ADD {
+			return "", false
+		}
+		a, ok := constString(e.X)
+		if !ok {
+			return "", false
+		}
+		b, ok := constString(e.Y)
+		return a + b, ok
+	}
+	return "", false
 }
 
 // pgxCopyFrom reads the method sqlc generates for a :copyfrom query with pgx,

@@ -137,6 +137,12 @@ func TestLoadSQLCSources(t *testing.T) {
 		},
 		reason: "pgx code has no constant for :copyfrom: the CopyFrom call is read as the INSERT it stands for (copyfrom.go, as sqlc v1.31.1 writes it)",
 	}, {
+		name:   "generated mysql code with backticks",
+		files:  map[string]string{"db/query.sql.go": "package db\n\nconst addEvent = `-- name: AddEvent :exec\nINSERT INTO ` + \"`\" + `events` + \"`\" + ` (id) VALUES (?)\n`\n"},
+		src:    "db",
+		want:   []got{{"AddEvent", "db/query.sql.go:3", "INSERT INTO `events` (id) VALUES ($1)", engine.MySQL, 1}},
+		reason: "sqlc writes a backtick inside a raw string as ` + \"`\" + `: the constant is the concatenation (was dropped; sqlc's coalesce_params/mysql)",
+	}, {
 		name:  "generated code for mysql",
 		files: map[string]string{"db/query.sql.go": generatedMySQL},
 		src:   "db/query.sql.go",
