@@ -66,7 +66,7 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *sqlt
 	if lerr != nil {
 		return sqlcRewrite{}, lerr
 	}
-	uses, lerr := findParams(sql, toks, qmarks)
+	uses, lerr := findParams(sql, toks, qmarks, f == engine.MySQL)
 	if lerr != nil {
 		return sqlcRewrite{}, lerr
 	}
@@ -160,7 +160,9 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *sqlt
 const atOperators = "<@~"
 
 // findParams lists the parameter occurrences among toks, in order.
-func findParams(sql string, toks []token, qmarks bool) ([]paramUse, *sqltext.Error) {
+// On MySQL (mysqlVars) @name is a user variable, as sqlc leaves it: sqlc's
+// named parameters there are sqlc.arg(name) only.
+func findParams(sql string, toks []token, qmarks, mysqlVars bool) ([]paramUse, *sqltext.Error) {
 	var uses []paramUse
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
@@ -176,7 +178,7 @@ func findParams(sql string, toks []token, qmarks bool) ([]paramUse, *sqltext.Err
 			// expands it at run time.
 			u.name, u.slice = sliceMarker(sql[:t.Pos])
 			uses = append(uses, u)
-		case t.Kind == tokPunct && t.Text == "@":
+		case t.Kind == tokPunct && t.Text == "@" && !mysqlVars:
 			if i+1 >= len(toks) || toks[i+1].Kind != tokWord || toks[i+1].Pos != t.End {
 				continue // @ alone is an operator (postgres's absolute value)
 			}
