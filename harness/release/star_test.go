@@ -25,6 +25,7 @@ func TestExpandStars(t *testing.T) {
 		{"star over a join", "SELECT * FROM authors AS a LEFT JOIN books AS b ON b.author_id = a.id WHERE a.id > 0", "", "SELECT a.id, a.name, a.bio, b.id, b.author_id, b.title FROM authors AS a LEFT JOIN books AS b ON b.author_id = a.id WHERE a.id > 0", "several tables: qualified names in FROM order"},
 		{"embed", "SELECT authors.*, books.title FROM authors JOIN books ON books.author_id = authors.id", "", "SELECT authors.id, authors.name, authors.bio, books.title FROM authors JOIN books ON books.author_id = authors.id", "sqlc.embed(authors) is read as authors.*"},
 		{"returning star", "INSERT INTO authors (id, name) VALUES ($1, $2) RETURNING *", engine.Postgres, "INSERT INTO authors (id, name) VALUES ($1, $2) RETURNING id, name, bio", "RETURNING * is the target's columns"},
+		{"distinct on", "SELECT DISTINCT ON (a.id) a.* FROM authors a ORDER BY a.id", engine.Postgres, "SELECT DISTINCT ON (a.id) a.id, a.name, a.bio FROM authors a ORDER BY a.id", "a star after DISTINCT ON (…) is a projection (sqlc expands it)"},
 		{"count star", "SELECT count(*) FROM authors", "", "SELECT count(*) FROM authors", "count(*) is no projection"},
 		{"multiplication", "SELECT id * 2 FROM authors", "", "SELECT id * 2 FROM authors", "a * b is no projection"},
 		{"subquery", "SELECT * FROM (SELECT id FROM authors) x", "", "SELECT * FROM (SELECT id FROM authors) x", "a star over a subquery is left alone"},

@@ -94,6 +94,8 @@ func expandStars(sql string, f engine.Family, lookup func(string) ([]string, err
 		}
 		switch {
 		case prev >= 0 && (toks[prev].Text == "," || upper(prev) == "SELECT" || upper(prev) == "DISTINCT" || upper(prev) == "ALL" || upper(prev) == "RETURNING"):
+		case prev >= 0 && toks[prev].Text == ")" && distinctOn(toks, depth, prev, upper):
+			// SELECT DISTINCT ON (a.id) a.* …
 		default:
 			continue // count(*), a * b
 		}
@@ -307,6 +309,16 @@ func joinTokens(ts []token) string {
 }
 
 var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// distinctOn reports whether the ")" at close ends PostgreSQL's DISTINCT ON (…).
+func distinctOn(toks []token, depth []int, close int, upper func(int) string) bool {
+	for j := close - 1; j >= 0; j-- {
+		if toks[j].Kind == tokPunct && toks[j].Text == "(" && depth[j] == depth[close] {
+			return upper(j-1) == "ON" && upper(j-2) == "DISTINCT"
+		}
+	}
+	return false
+}
 
 // quoteCols quotes the column names that need it: those that are no plain
 // lowercase identifier, and the family's reserved words ("order", `trigger`),
