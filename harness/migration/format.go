@@ -208,9 +208,15 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 		if d, ok := atlasDirectives(src)["delimiter"]; ok && d != "" {
 			text, base = "DELIMITER "+d+"\n"+src, 0
 		}
-		b.stmts, b.noTx, err = split(syn, path, text, base)
+		b.stmts, _, err = split(syn, path, text, base) // -- atlas:txmode none says it
 	default:
-		b.stmts, b.noTx, err = split(syn, path, src, 1)
+		var content bool
+		b.stmts, content, err = split(syn, path, src, 1)
+		// golang-migrate sends a file in one call, which PostgreSQL runs as one
+		// transaction when it holds several statements, CONCURRENTLY or not
+		// (25001), and as itself when it holds one; Flyway, sqitch scripts and
+		// plain files decide by what the statements are.
+		b.noTx = content && (f != GolangMigrate || len(b.stmts) == 1)
 		if err == nil && f == Flyway {
 			// Flyway's per-script configuration: V1__x.sql.conf.
 			if _, serr := os.Lstat(path + ".conf"); serr == nil {
@@ -361,7 +367,8 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 		if state == before && len(s) > 0 {
 			return plan.Errorf(path, s[0].Line, "SQL before -- +goose Up belongs to no section; move it below the Up annotation")
 		}
-		stmts, noTx = append(stmts, s...), noTx || nt
+		_ = nt // goose wraps a file in a transaction unless -- +goose NO TRANSACTION says otherwise, CONCURRENTLY or not
+		stmts = append(stmts, s...)
 		return nil
 	}
 	for i, raw := range lines {
@@ -431,7 +438,7 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 			if s != nil {
 				stmts = append(stmts, *s)
 			}
-			noTx = noTx || nt
+			_ = nt // as above: only -- +goose NO TRANSACTION
 			inBlock = false
 		default:
 			return nil, false, 0, plan.Errorf(path, n, "unknown goose annotation %q (want Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON|OFF)", t)
@@ -525,7 +532,8 @@ func parseDbmate(syn syntax, path string, lines []string) (stmts []Statement, no
 	if err != nil {
 		return nil, false, 0, err
 	}
-	return stmts, noTx || nt, upLine, nil
+	_ = nt // dbmate runs the up section in a transaction unless transaction:false says otherwise
+	return stmts, noTx, upLine, nil
 }
 
 // unwrapPath drops the path an *fs.PathError repeats, since InputError names it.

@@ -26,9 +26,15 @@ type Step struct {
 	// still a boundary of the rollout (listed in the report, nothing applied).
 	Statements []Statement
 	// NoTransaction is set by goose's -- +goose NO TRANSACTION, dbmate's
-	// -- migrate:up transaction:false, Flyway's executeInTransaction=false, or a
-	// statement PostgreSQL refuses inside a transaction block (… CONCURRENTLY,
-	// VACUUM, CREATE DATABASE …). The runner then applies the statements one by one.
+	// -- migrate:up transaction:false, Atlas's -- atlas:txmode none, Liquibase's
+	// runInTransaction:false, popx's .autocommit., Flyway's
+	// executeInTransaction=false — each tool's own switch, as the tool applies
+	// the file —, and in Flyway, sqitch and plain files by a statement
+	// PostgreSQL refuses inside a transaction block (… CONCURRENTLY, VACUUM,
+	// CREATE DATABASE …), which those decide by. The runner then applies the
+	// statements one by one. Without it, a goose, dbmate, Atlas, Liquibase or
+	// golang-migrate file with CREATE INDEX CONCURRENTLY among several
+	// statements fails as the tool would make it fail (25001).
 	NoTransaction bool
 	// Allows are the step's exceptions to phase rules: "-- straddle:allow RULE:
 	// REASON" lines of the file's header (see plan.Rules).

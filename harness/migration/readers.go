@@ -468,7 +468,6 @@ func loadLiquibase(path, src string, syn syntax, family engine.Family, seq *int)
 		}
 		text := strings.Join(lines[c.from:c.to], "")
 		var stmts []Statement
-		var noTx bool
 		switch {
 		case c.noSplit:
 			body := strings.TrimSpace(stripLiquibaseComments(text))
@@ -483,12 +482,15 @@ func loadLiquibase(path, src string, syn syntax, family engine.Family, seq *int)
 			if err != nil {
 				return nil, err
 			}
-			stmts, noTx = s, nt
+			stmts = s
+			_ = nt
 		}
 		*seq++
 		version := fmt.Sprintf("%06d", *seq)
 		cands = append(cands, candidate{
-			step:     Step{Version: version, Name: c.id, File: path, Statements: stmts, NoTransaction: c.noTx || noTx},
+			// Liquibase runs a changeset in a transaction unless
+			// runInTransaction:false says otherwise, CONCURRENTLY or not.
+			step:     Step{Version: version, Name: c.id, File: path, Statements: stmts, NoTransaction: c.noTx},
 			head:     c.phase,
 			headLine: c.phaseLine,
 			sortKey:  version,

@@ -644,7 +644,10 @@ type progress struct {
 // transactional DDL and the step allows it. It returns the 1-based index of the
 // statement that failed.
 func (ap *applier) statements(ctx context.Context, s boundStep, stmt *progress, from int) (int, error) {
-	tx := ap.dialect.TransactionalDDL && !s.NoTransaction && len(s.Statements) > 1
+	// One statement too: goose, dbmate, Atlas and Liquibase wrap a file in a
+	// transaction whatever it holds, and CREATE INDEX CONCURRENTLY fails in one
+	// (25001) unless the file says otherwise (Step.NoTransaction).
+	tx := ap.dialect.TransactionalDDL && !s.NoTransaction && len(s.Statements) > 0
 	if tx {
 		from = 0
 		if _, err := ap.conn.ExecContext(ctx, "BEGIN"); err != nil {
