@@ -233,14 +233,20 @@ func (p Policy) Overridden(b Boundary, rel Release) bool {
 
 // Default is the policy table of shared/DESIGN.md:
 //
-//	baseline  old required,      new not run
+//	baseline  old required,      new not run (required after it when no expand step follows)
 //	expand    old required,      new informational (required after the last expand step)
 //	migrate   old required,      new required
 //	contract  old informational, new required
+//
+// The new release is deployed at the end of expand: in a rollout without expand
+// steps that is the baseline, where it then runs, required.
 func Default(r Rollout, b Boundary, rel Release, w Window) Requirement {
 	switch b.Phase {
 	case Baseline:
 		if rel == Old {
+			return Required
+		}
+		if w == After && len(r) > 1 && r.LastOf(Expand) < 0 {
 			return Required
 		}
 		return NotRun

@@ -57,25 +57,6 @@ func (r *Runner) Probe(ctx context.Context, where traffic.Where, sink observe.Si
 	return r.probeOn(ctx, fresh, observe.Fresh, true, where, sink)
 }
 
-// Warm implements traffic.Warmer: every query runs once on the long-lived
-// session, in a transaction that is rolled back, and nothing is recorded; the
-// statements it prepares stay prepared on the session, as a running instance's do.
-func (r *Runner) Warm(ctx context.Context, where traffic.Where) error {
-	r.probeMu.Lock()
-	defer r.probeMu.Unlock()
-	long, err := r.longLived(ctx)
-	if err != nil {
-		return err
-	}
-	where.Observe = true
-	return r.probeOn(ctx, long, observe.LongLived, true, where, dropEvents{})
-}
-
-// dropEvents is a sink that records nothing.
-type dropEvents struct{}
-
-func (dropEvents) Record(observe.Event) {}
-
 // Close releases the long-lived session of the probes. The runner must not be
 // used after.
 func (r *Runner) Close() error {

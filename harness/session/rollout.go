@@ -285,7 +285,7 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 			AfterStatement: k, StepStatements: len(s.Statements), StatementSQL: s.Statements[k-1].SQL,
 			Statement: func() int { return k }})
 	}
-	if err := warm(ctx, cfg, prev, s.Boundary); err != nil {
+	if err := warm(ctx, cfg, pol, prev, s.Boundary); err != nil {
 		return false, err
 	}
 	if cfg.NoDuring {
@@ -373,24 +373,26 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 	return ok, err
 }
 
-// warm prepares, on the state at prev, the long-lived session of each release
-// that runs at b but did not run at prev although it was deployed there: the new
-// release at the first step of a rollout without expand steps, whose baseline is
-// the end of expand (traffic.Warmer). Without it the new release would prepare its
-// statements only when its traffic or its first probe happened to run, before or
-// after the step took hold, and a statement the step invalidates (PostgreSQL's
-// 0A000) would fail in one run and not in the next.
-func warm(ctx context.Context, cfg rolloutConfig, prev, b plan.Boundary) error {
-	if cfg.NoProbes || b.Phase == plan.Expand || b.Phase == plan.Baseline {
+// warm runs, on the state at prev, the state probe of each release that runs
+// at b but did not run at prev although it was deployed there: the new release
+// at the first step of a rollout without expand steps, whose baseline is the end
+// of expand, where the new release is required (plan.Default). Its failures
+// there are findings like any other, and its long-lived session prepares its
+// statements on that state, as a running instance's are: without it a statement
+// the step invalidates (PostgreSQL's 0A000) would fail in one run and not in the
+// next, as its traffic happened to run before or after the step took hold.
+func warm(ctx context.Context, cfg rolloutConfig, pol requirements, prev, b plan.Boundary) error {
+	if cfg.NoProbes || b.Phase == plan.Expand || b.Phase == plan.Baseline || prev.Phase != plan.Baseline {
 		return nil
 	}
 	for _, rw := range releases(cfg, b) {
-		wm, ok := rw.w.(traffic.Warmer)
+		p, ok := rw.w.(traffic.Prober)
 		if !ok || runsAt(prev, rw.rel) {
 			continue
 		}
-		if err := wm.Warm(ctx, traffic.Where{Engine: cfg.Engine, Boundary: prev, Window: plan.After, Observe: true}); err != nil {
-			return fmt.Errorf("%s release before %s: %w", rw.rel, b, err)
+		at := traffic.Where{Engine: cfg.Engine, Boundary: prev, Window: plan.After, Observe: pol.observe(prev, rw.rel, plan.After)}
+		if err := p.Probe(ctx, at, cfg.Sink); err != nil {
+			return fmt.Errorf("%s release after %s: %w", rw.rel, prev, err)
 		}
 	}
 	return nil

@@ -63,17 +63,6 @@ type Prober interface {
 	Probe(ctx context.Context, w Where, sink observe.Sink) error
 }
 
-// Warmer is the optional capability of a Prober to prepare its long-lived
-// session in the state as it is now without being probed there: every query
-// runs once in a transaction that is rolled back, and nothing is recorded. The
-// rollout warms the new release before the first step it runs in when that step
-// comes after expand (a rollout without expand steps): the new release is
-// deployed on the baseline, and its statements were prepared there, as a running
-// instance's are.
-type Warmer interface {
-	Warm(ctx context.Context, w Where) error
-}
-
 // Orderer is the optional capability of a Workload to order its writes by the
 // schema once it exists: the rollout calls OrderWrites once, after the baseline
 // steps and before any traffic (release.Runner runs inserts parents first).
