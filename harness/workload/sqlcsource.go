@@ -69,7 +69,7 @@ func (p *pathsList) UnmarshalJSON(b []byte) error {
 var sqlcEngines = map[string]engine.Family{
 	"postgresql": engine.Postgres, "postgres": engine.Postgres,
 	"mysql": engine.MySQL,
-	"": engine.Postgres, // sqlc's default, in both config versions
+	"":      engine.Postgres, // sqlc's default, in both config versions
 }
 
 // loadConfig reads the queries a sqlc config names, each package's files with its
