@@ -295,7 +295,24 @@ func dmlTarget(toks []token, depth []int, ret int, upper func(int) string) ([]fr
 			end += 2
 		}
 		name := joinTokens(toks[at : end+1])
-		return []fromTable{{name: name, ref: name}}, true
+		target := fromTable{name: name, ref: name}
+		if upper(j) != "UPDATE" {
+			return []fromTable{target}, true
+		}
+		// UPDATE t [AS] alias … FROM others RETURNING *: the target's columns,
+		// then those of the FROM tables, as sqlc expands it.
+		k := end + 1
+		if upper(k) == "AS" {
+			k++
+		}
+		if k < len(toks) && (toks[k].Kind == tokWord && upper(k) != "SET" || toks[k].Kind == tokQuoted) {
+			target.ref = toks[k].Text
+		}
+		more, ok := fromClause(toks, depth, j, upper)
+		if !ok || len(more) == 0 {
+			return []fromTable{target}, true
+		}
+		return append([]fromTable{target}, more...), true
 	}
 	return nil, false
 }
