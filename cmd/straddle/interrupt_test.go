@@ -136,7 +136,11 @@ func interruptOnce(t *testing.T, bin, proj string, admins map[string]string, c i
 	if c.command == "check" {
 		args = append(args, "--migrations", filepath.Join(proj, "migrations/{family}"),
 			"--old", filepath.Join(proj, "old.sql"), "--new", filepath.Join(proj, "new.sql"),
-			"--format", "json", "--out", filepath.Join(tmp, "report.json"))
+			"--format", "json", "--out", filepath.Join(tmp, "report.json"),
+			// 0002's lock is held for its 1s sleep: a query queued behind it
+			// waits about the stall threshold itself, and every core busy tips
+			// it over; the monitor still runs, the verdict no longer depends on it.
+			"--max-stall", "5s")
 	} else {
 		args = append(args, filepath.Join(proj, "scenarios"))
 	}
@@ -171,7 +175,10 @@ func interruptOnce(t *testing.T, bin, proj string, admins map[string]string, c i
 		if c.signal == syscall.SIGINT {
 			// Interrupted: no verdict (exit 1 would be one), unless it had just
 			// finished.
-			assert.Assert(t, ee == nil || ee.ExitCode() != 1 || strings.Contains(out.String(), "verdict"), "exit 1 after SIGINT without a verdict:\n%s", out.String())
+			// check with --out says its verdict in one line: "straddle:
+			// incompatible (…); json report written to …".
+			finished := strings.Contains(out.String(), "verdict") || strings.Contains(out.String(), "report written to")
+			assert.Assert(t, ee == nil || ee.ExitCode() != 1 || finished, "exit 1 after SIGINT without a verdict:\n%s", out.String())
 		}
 	}
 	var left []string
