@@ -359,7 +359,10 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 		if seg.Len() == 0 {
 			return nil
 		}
-		s, nt, err := split(syn, path, seg.String(), segLine)
+		// goose wraps a file in a transaction unless -- +goose NO TRANSACTION
+		// says otherwise, CONCURRENTLY or not: what the statements are does not
+		// decide it.
+		s, _, err := split(syn, path, seg.String(), segLine)
 		seg.Reset()
 		if err != nil {
 			return err
@@ -367,7 +370,6 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 		if state == before && len(s) > 0 {
 			return plan.Errorf(path, s[0].Line, "SQL before -- +goose Up belongs to no section; move it below the Up annotation")
 		}
-		_ = nt // goose wraps a file in a transaction unless -- +goose NO TRANSACTION says otherwise, CONCURRENTLY or not
 		stmts = append(stmts, s...)
 		return nil
 	}
@@ -431,14 +433,13 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 			if !inBlock {
 				return nil, false, 0, plan.Errorf(path, n, "-- +goose StatementEnd without -- +goose StatementBegin")
 			}
-			s, nt, err := gooseBlock(syn, path, blockLine, blockLines)
+			s, err := gooseBlock(syn, path, blockLine, blockLines)
 			if err != nil {
 				return nil, false, 0, err
 			}
 			if s != nil {
 				stmts = append(stmts, *s)
 			}
-			_ = nt // as above: only -- +goose NO TRANSACTION
 			inBlock = false
 		default:
 			return nil, false, 0, plan.Errorf(path, n, "unknown goose annotation %q (want Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON|OFF)", t)
@@ -460,10 +461,10 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 // on line begin. Leading and trailing comment lines and a final ';' are dropped,
 // like the splitter does. The text is still lexed, so a quote left open inside
 // is reported at its line.
-func gooseBlock(syn syntax, path string, begin int, lines []string) (*Statement, bool, error) {
-	_, noTx, err := split(syn, path, strings.Join(lines, ""), begin+1)
+func gooseBlock(syn syntax, path string, begin int, lines []string) (*Statement, error) {
+	_, _, err := split(syn, path, strings.Join(lines, ""), begin+1)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	isText := func(l string) bool {
 		t := strings.TrimSpace(l)
@@ -477,14 +478,14 @@ func gooseBlock(syn syntax, path string, begin int, lines []string) (*Statement,
 		last--
 	}
 	if first == last {
-		return nil, noTx, nil
+		return nil, nil
 	}
 	text := strings.TrimSpace(strings.Join(lines[first:last], ""))
 	text = strings.TrimRightFunc(strings.TrimSuffix(text, ";"), func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
 	if text == "" { // a block of a lone ';': no statement
-		return nil, noTx, nil
+		return nil, nil
 	}
-	return &Statement{SQL: text, File: path, Line: begin + 1 + first}, noTx, nil
+	return &Statement{SQL: text, File: path, Line: begin + 1 + first}, nil
 }
 
 // parseDbmate reads the up section of a dbmate file.
@@ -528,11 +529,12 @@ func parseDbmate(syn syntax, path string, lines []string) (stmts []Statement, no
 	if len(pre) > 0 {
 		return nil, false, 0, plan.Errorf(path, pre[0].Line, "SQL before -- migrate:up belongs to no section; move it below the up marker")
 	}
-	stmts, nt, err := split(syn, path, strings.Join(lines[upFrom:upTo], ""), upFrom+1)
+	// dbmate runs the up section in a transaction unless transaction:false says
+	// otherwise, whatever its statements are.
+	stmts, _, err = split(syn, path, strings.Join(lines[upFrom:upTo], ""), upFrom+1)
 	if err != nil {
 		return nil, false, 0, err
 	}
-	_ = nt // dbmate runs the up section in a transaction unless transaction:false says otherwise
 	return stmts, noTx, upLine, nil
 }
 

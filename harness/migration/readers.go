@@ -478,12 +478,11 @@ func loadLiquibase(path, src string, syn syntax, family engine.Family, seq *int)
 			if c.delim != "" && c.delim != ";" {
 				text = "DELIMITER " + c.delim + "\n" + text
 			}
-			s, nt, err := split(syn, path, text, c.from+1-boolInt(c.delim != "" && c.delim != ";"))
+			s, _, err := split(syn, path, text, c.from+1-boolInt(c.delim != "" && c.delim != ";"))
 			if err != nil {
 				return nil, err
 			}
 			stmts = s
-			_ = nt
 		}
 		*seq++
 		version := fmt.Sprintf("%06d", *seq)
