@@ -285,7 +285,7 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 			AfterStatement: k, StepStatements: len(s.Statements), StatementSQL: s.Statements[k-1].SQL,
 			Statement: func() int { return k }})
 	}
-	if err := warm(ctx, cfg, pol, prev, s.Boundary); err != nil {
+	if err := probeDeployed(ctx, cfg, pol, prev, s.Boundary); err != nil {
 		return false, err
 	}
 	if cfg.NoDuring {
@@ -373,7 +373,7 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 	return ok, err
 }
 
-// warm runs, on the state at prev, the state probe of each release that runs
+// probeDeployed runs, on the state at prev, the state probe of each release that runs
 // at b but did not run at prev although it was deployed there: the new release
 // at the first step of a rollout without expand steps, whose baseline is the end
 // of expand, where the new release is required (plan.Default). Its failures
@@ -381,7 +381,7 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 // statements on that state, as a running instance's are: without it a statement
 // the step invalidates (PostgreSQL's 0A000) would fail in one run and not in the
 // next, as its traffic happened to run before or after the step took hold.
-func warm(ctx context.Context, cfg rolloutConfig, pol requirements, prev, b plan.Boundary) error {
+func probeDeployed(ctx context.Context, cfg rolloutConfig, pol requirements, prev, b plan.Boundary) error {
 	if cfg.NoProbes || b.Phase == plan.Expand || b.Phase == plan.Baseline || prev.Phase != plan.Baseline {
 		return nil
 	}
