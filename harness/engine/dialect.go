@@ -31,6 +31,13 @@ const (
 	ClassStalePlan        Class = "stale-plan"
 	ClassNoConflictTarget Class = "no-conflict-target"
 	ClassUndefinedObject  Class = "undefined-object"
+	// ClassUndefinedFunction: a function, procedure or operator that does not
+	// exist for the arguments given — dropped or renamed, or its argument's
+	// column changed type (lower(integer), integer = text).
+	ClassUndefinedFunction Class = "undefined-function"
+	// ClassTypeMismatch: an expression of one type where the column has another
+	// (PostgreSQL: "column is of type integer but expression is of type text").
+	ClassTypeMismatch     Class = "type-mismatch"
 	ClassLockTimeout      Class = "lock-timeout"
 	ClassStatementTimeout Class = "statement-timeout"
 	ClassDeadlock         Class = "deadlock"
@@ -43,6 +50,7 @@ var Classes = []Class{
 	ClassUndefinedColumn, ClassUndefinedTable, ClassAmbiguousColumn, ClassColumnCount,
 	ClassNotNull, ClassUnique, ClassForeignKey, ClassCheck, ClassInvalidValue,
 	ClassOutOfRange, ClassStalePlan, ClassNoConflictTarget, ClassUndefinedObject,
+	ClassUndefinedFunction, ClassTypeMismatch,
 	ClassLockTimeout, ClassStatementTimeout, ClassDeadlock, ClassSyntax, ClassOther,
 }
 
@@ -205,6 +213,8 @@ var dialects = map[Family]*Dialect{
 			"0A000": ClassStalePlan,
 			"42P10": ClassNoConflictTarget,
 			"42704": ClassUndefinedObject,
+			"42883": ClassUndefinedFunction,
+			"42804": ClassTypeMismatch,
 			"55P03": ClassLockTimeout,
 			"57014": ClassStatementTimeout,
 			"40P01": ClassDeadlock,
@@ -260,6 +270,8 @@ var dialects = map[Family]*Dialect{
 			"1264": ClassOutOfRange,
 			"1406": ClassOutOfRange,
 			"1176": ClassUndefinedObject,
+			"1305": ClassUndefinedFunction, // FUNCTION or PROCEDURE … does not exist
+			"1630": ClassUndefinedFunction, // MySQL: FUNCTION … does not exist (name parsing)
 			"1205": ClassLockTimeout,
 			"3024": ClassStatementTimeout,
 			"1969": ClassStatementTimeout, // MariaDB: max_statement_time exceeded

@@ -357,6 +357,13 @@ func (p *textPrinter) schema(run verdict.Run) {
 	}
 	p.line()
 	p.line("  schema changes:")
+	// The changes of every step start in one column, as the table's cells do.
+	width := 0
+	for _, b := range run.Boundaries {
+		if len(b.SchemaDiff) > 0 {
+			width = max(width, utf8.RuneCountInString(b.String()))
+		}
+	}
 	for _, b := range run.Boundaries {
 		for i, c := range b.SchemaDiff {
 			if i == schemaLines {
@@ -365,9 +372,10 @@ func (p *textPrinter) schema(run verdict.Run) {
 			}
 			name := b.String()
 			if i > 0 {
-				name = strings.Repeat(" ", utf8.RuneCountInString(name))
+				name = ""
 			}
-			p.line("    ", name, "  ", truncate(c.String(), max(textWidth-6-utf8.RuneCountInString(name), 20)))
+			name += strings.Repeat(" ", width-utf8.RuneCountInString(name))
+			p.line("    ", name, "  ", truncate(c.String(), max(textWidth-6-width, 72)))
 		}
 	}
 }

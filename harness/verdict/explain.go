@@ -82,6 +82,14 @@ var recipes = []recipe{
 		pattern: "19. Rename index / constraint",
 		recipe:  "drop an index that code names (index hints, ON CONFLICT ON CONSTRAINT) only in contract, after no running release names it",
 		example: "scenarios/cookbook/rename_index_copy.txtar"},
+	{classes: []string{"undefined-function"}, op: schema.Dropped, object: schema.Function,
+		pattern: "Drop or rename function",
+		recipe:  "keep a function or procedure that running code calls until no release calls it: create the new one (a new name or signature) beside it in expand, move the new release to it, and drop the old one in contract",
+		example: "scenarios/cookbook/drop_function_contract.txtar"},
+	{classes: []string{"undefined-function", "type-mismatch"}, op: schema.Changed, object: schema.Column,
+		pattern: "6. Change column type",
+		recipe:  "old code's functions, operators and values are typed for the old column: add a column of the new type with a sync trigger in expand, backfill in migrate, move readers and writers to it, and drop the old column in contract",
+		example: "scenarios/cookbook/change_column_type_contract.txtar"},
 	{classes: []string{"not-null"}, op: schema.Added, object: schema.Column, detail: "NOT NULL",
 		pattern: "3. Add NOT NULL column",
 		recipe:  "add the column nullable or with a default in expand, backfill in migrate, and make it NOT NULL in contract once every writer sets it",
@@ -262,6 +270,19 @@ func mentions(v Violation, c schema.Change) bool {
 		typ, _, _ := strings.Cut(c.Object.Detail, " NOT NULL")
 		typ, _, _ = strings.Cut(typ, " DEFAULT ")
 		names = append(names, "type "+typ)
+		if v.Class == "undefined-function" {
+			// …or only the argument types: "function lower(integer) does not
+			// exist", "operator does not exist: integer ~~ text".
+			bare, _, _ := strings.Cut(typ, "(")
+			names = append(names, "("+bare+")", ": "+bare+" ", " "+bare)
+		}
+	}
+	if c.Object.Kind == schema.Function {
+		// PostgreSQL names the function with the argument types of the call
+		// ("function f(unknown) does not exist"), MySQL with its database
+		// ("FUNCTION db.f does not exist"): the name without arguments.
+		bare, _, _ := strings.Cut(c.Object.Name, "(")
+		names = []string{bare + "(", "." + bare + " ", " " + bare + " "}
 	}
 	for _, n := range names {
 		if n != "" && strings.Contains(msg, strings.ToLower(n)) {

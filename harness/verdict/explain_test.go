@@ -1,6 +1,8 @@
 package verdict
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/straddle-dev/straddle/harness/plan"
@@ -42,6 +44,21 @@ func TestExplain(t *testing.T) {
 		{"renamed index", Violation{Kind: KindError, Class: "undefined-object", Release: plan.Old, Message: `constraint "users_email_key" for table "users" does not exist`},
 			[]schema.Change{{Op: schema.Renamed, Object: schema.Object{Kind: schema.Constraint, Table: "users", Name: "users_email_unique", Detail: "UNIQUE (email)"}, Before: "users_email_key"}}, true,
 			"19. Rename index / constraint", "constraint users.users_email_key renamed to users_email_unique by this step", "ON CONFLICT ON CONSTRAINT names it"},
+		{"dropped function", Violation{Kind: KindError, Class: "undefined-function", Release: plan.Old, Message: "function order_total(unknown) does not exist"},
+			[]schema.Change{{Op: schema.Dropped, Object: schema.Object{Kind: schema.Function, Name: "order_total(p_id bigint)"}}}, true,
+			"Drop or rename function", "function order_total(p_id bigint) dropped by this step", "PostgreSQL names the call's argument types, not the function's"},
+		{"dropped procedure on MySQL", Violation{Kind: KindError, Class: "undefined-function", Release: plan.Old, Message: "PROCEDURE db_1.archive_orders does not exist"},
+			[]schema.Change{{Op: schema.Dropped, Object: schema.Object{Kind: schema.Function, Name: "archive_orders", Detail: "PROCEDURE"}}}, true,
+			"Drop or rename function", "function archive_orders dropped by this step", "MySQL names the database"},
+		{"another function dropped", Violation{Kind: KindError, Class: "undefined-function", Release: plan.Old, Message: "function order_total_v2(bigint) does not exist"},
+			[]schema.Change{{Op: schema.Dropped, Object: schema.Object{Kind: schema.Function, Name: "order_total(p_id bigint)"}}}, true,
+			"", "", "a function whose name starts the same is another function"},
+		{"operator after a type change", Violation{Kind: KindError, Class: "undefined-function", Release: plan.Old, Message: "operator does not exist: integer ~~ text"},
+			[]schema.Change{col(schema.Changed, "code", "integer NOT NULL", "varchar(20) NOT NULL")}, true,
+			"6. Change column type", "column users.code changed from varchar(20) NOT NULL to integer NOT NULL by this step", "LIKE over a column that became an integer"},
+		{"assignment after a type change", Violation{Kind: KindError, Class: "type-mismatch", Release: plan.Old, Message: `column "code" is of type integer but expression is of type text`},
+			[]schema.Change{col(schema.Changed, "code", "integer NOT NULL", "varchar(20) NOT NULL")}, true,
+			"6. Change column type", "column users.code changed from varchar(20) NOT NULL to integer NOT NULL by this step", "the message names the column"},
 		{"no catalog", Violation{Kind: KindError, Class: "undefined-column", Release: plan.Old, Message: `column "name" does not exist`}, nil, false,
 			"-", "", "no schema diff: no explanation at all"},
 	}
@@ -59,6 +76,23 @@ func TestExplain(t *testing.T) {
 		}
 		if e.Pattern != tt.wantPattern || e.Cause != tt.wantCause {
 			t.Errorf("%s: got %q / %q, want %q / %q (%s)", tt.name, e.Pattern, e.Cause, tt.wantPattern, tt.wantCause, tt.reason)
+		}
+	}
+}
+
+// TestRecipeExamplesExist keeps every explanation's cookbook scenario real: a
+// report that points a user at a missing file helps nobody.
+func TestRecipeExamplesExist(t *testing.T) {
+	all := append([]recipe{}, recipes...)
+	for _, r := range migrationRecipes {
+		all = append(all, r)
+	}
+	for _, r := range all {
+		if r.example == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("..", "..", r.example)); err != nil {
+			t.Errorf("recipe %q: example %s: %v", r.pattern, r.example, err)
 		}
 	}
 }
