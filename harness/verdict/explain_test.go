@@ -59,6 +59,9 @@ func TestExplain(t *testing.T) {
 		{"assignment after a type change", Violation{Kind: KindError, Class: "type-mismatch", Release: plan.Old, Message: `column "code" is of type integer but expression is of type text`},
 			[]schema.Change{col(schema.Changed, "code", "integer NOT NULL", "varchar(20) NOT NULL")}, true,
 			"6. Change column type", "column users.code changed from varchar(20) NOT NULL to integer NOT NULL by this step", "the message names the column"},
+		{"view dropped by a cascade", Violation{Kind: KindError, Class: "undefined-table", Release: plan.Old, Message: `relation "active_users" does not exist`},
+			[]schema.Change{col(schema.Dropped, "nick", "varchar(20)", ""), {Op: schema.Dropped, Object: schema.Object{Kind: schema.View, Table: "active_users"}}}, true,
+			"20. Drop table (a view)", "view active_users dropped by this step", "DROP COLUMN … CASCADE took the view with it"},
 		{"no catalog", Violation{Kind: KindError, Class: "undefined-column", Release: plan.Old, Message: `column "name" does not exist`}, nil, false,
 			"-", "", "no schema diff: no explanation at all"},
 	}
