@@ -22,9 +22,10 @@ import (
 //   - sqlc.embed(t) is no parameter: sqlc generates t's columns in its place.
 //
 // A statement may mix both, as sqlc allows since v1.10 (its end-to-end test
-// mix_param_types): on PostgreSQL the $N keep their numbers and the names are
-// numbered after the highest of them, in visit order; on MySQL every ? and every
-// named occurrence takes the next number in the order of the text.
+// mix_param_types): on PostgreSQL the $N keep their numbers and each name, in
+// visit order, takes the lowest number no $N uses (after the highest where there
+// is no gap); on MySQL every ? and every named occurrence takes the next number
+// in the order of the text.
 //
 // The rewritten statement carries $1…$N only; Query.For turns them into ? on
 // mysql.
@@ -106,10 +107,23 @@ func rewriteParams(sql string, f engine.Family, qmarks bool) (sqlcRewrite, *sqlt
 			}
 		}
 		slices.SortStableFunc(names, func(a, b string) int { return slices.Compare(first[a], first[b]) })
-		for i, n := range names {
-			byName[n] = dollars + i + 1
+		// Each name takes the lowest number no $N uses (sqlc's
+		// named.ParamSet.nextArgNum): `$2 … sqlc.arg(key)` makes key $1.
+		used := map[int]bool{}
+		for _, u := range uses {
+			if u.form == formDollar {
+				used[u.num] = true
+			}
 		}
-		next = dollars + len(names)
+		n := 1
+		for _, name := range names {
+			for used[n] {
+				n++
+			}
+			used[n] = true
+			byName[name] = n
+			next = max(next, n)
+		}
 	}
 	for i := range uses {
 		u := &uses[i]
