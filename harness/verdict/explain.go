@@ -106,6 +106,14 @@ var recipes = []recipe{
 		pattern: "3. Add NOT NULL column",
 		recipe:  "make a column NOT NULL only in contract, once every release that writes the table sets it (a trigger or a default covers old writers)",
 		example: "scenarios/cookbook/add_column_not_null_default.txtar"},
+	{classes: []string{"ambiguous-column"}, op: schema.Added, object: schema.Column,
+		pattern: "1. Add nullable column (ambiguous names)",
+		recipe:  "a column added to one table makes the same unqualified name of another table in a join ambiguous: give the new column a name no table it is joined with uses, or ship code that qualifies every column first",
+		example: "scenarios/cookbook/add_column_ambiguous.txtar"},
+	{classes: []string{"ambiguous-column"}, op: schema.Renamed, object: schema.Column,
+		pattern: "4. Rename column (ambiguous names)",
+		recipe:  "a column renamed to a name another joined table uses makes that name ambiguous in old queries: pick a name no joined table uses, or ship code that qualifies every column first",
+		example: "scenarios/cookbook/add_column_ambiguous.txtar"},
 	{classes: []string{"stale-plan"}, op: schema.Added, object: schema.Column,
 		pattern: "1. Add nullable column (Evidence: stale prepared statements)",
 		recipe:  "name the columns a query reads instead of SELECT *: a statement prepared before ADD COLUMN cannot run after it on PostgreSQL (or have the driver re-prepare on 0A000)",
@@ -263,39 +271,81 @@ func (r recipe) matches(v Violation) bool {
 // mentions reports whether the failure names the changed object (its message
 // names the column, table or label), or cannot (a result or a stall, which
 // names no object: any change of the right kind in the step explains it).
+// Names count where the message quotes or qualifies them ("value", 'nick',
+// `users`, u.name): a column named value is not the word in "null value in
+// column …".
 func mentions(v Violation, c schema.Change) bool {
 	if v.Kind == KindResult || v.Kind == KindStall || v.Class == "stale-plan" || v.Class == "column-count" {
 		return true
 	}
 	msg := strings.ToLower(v.Message)
 	names := []string{c.Object.Name, c.Object.Table, c.Before}
-	if c.Object.Kind == schema.Table {
+	var phrases []string // found anywhere in the message
+	switch {
+	case c.Object.Kind == schema.Table:
 		names = []string{c.Before, c.Object.Table}
+	case c.Object.Kind == schema.Column && v.Class == "not-null":
+		// The servers name the column that was left NULL: another column of
+		// the same table does not explain it.
+		names = []string{c.Object.Name}
+	case c.Object.Kind == schema.Function:
+		// PostgreSQL names the function with the argument types of the call
+		// ("function f(unknown) does not exist"), MySQL with its database
+		// ("FUNCTION db.f does not exist").
+		bare, _, _ := strings.Cut(c.Object.Name, "(")
+		names = []string{bare}
+		phrases = []string{" " + strings.ToLower(bare) + "("}
 	}
 	if c.Object.Kind == schema.Column && c.Op == schema.Changed {
 		// PostgreSQL names the type, not the column: "value too long for type
 		// character varying(8)", "invalid input syntax for type integer".
 		typ, _, _ := strings.Cut(c.Object.Detail, " NOT NULL")
 		typ, _, _ = strings.Cut(typ, " DEFAULT ")
-		names = append(names, "type "+typ)
+		phrases = append(phrases, "type "+typ)
 		if v.Class == "undefined-function" {
 			// …or only the argument types: "function lower(integer) does not
 			// exist", "operator does not exist: integer ~~ text".
 			bare, _, _ := strings.Cut(typ, "(")
-			names = append(names, "("+bare+")", ": "+bare+" ", " "+bare)
+			phrases = append(phrases, "("+bare+")", ": "+bare+" ", " "+bare)
 		}
-	}
-	if c.Object.Kind == schema.Function {
-		// PostgreSQL names the function with the argument types of the call
-		// ("function f(unknown) does not exist"), MySQL with its database
-		// ("FUNCTION db.f does not exist"): the name without arguments.
-		bare, _, _ := strings.Cut(c.Object.Name, "(")
-		names = []string{bare + "(", "." + bare + " ", " " + bare + " "}
 	}
 	for _, n := range names {
-		if n != "" && strings.Contains(msg, strings.ToLower(n)) {
+		if n != "" && namedIn(msg, strings.ToLower(n)) {
 			return true
 		}
+	}
+	for _, p := range phrases {
+		if strings.Contains(msg, strings.ToLower(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// namedIn reports whether msg names the identifier name: an occurrence not part
+// of a longer identifier, quoted or qualified on at least one side.
+func namedIn(msg, name string) bool {
+	ident := func(b byte) bool {
+		return b == '_' || b == '$' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 0x80
+	}
+	marked := func(b byte) bool { return b == '"' || b == '\'' || b == '`' || b == '.' }
+	for i := 0; i <= len(msg)-len(name); {
+		j := strings.Index(msg[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before, after := byte(' '), byte(' ')
+		if j > 0 {
+			before = msg[j-1]
+		}
+		if k := j + len(name); k < len(msg) {
+			after = msg[k]
+		}
+		if !ident(before) && !ident(after) && (marked(before) || marked(after)) {
+			return true
+		}
+		i = j + 1
 	}
 	return false
 }
