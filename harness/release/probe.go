@@ -410,3 +410,13 @@ func (r *Runner) Compiles() bool {
 
 // Release is the release whose workload the runner runs.
 func (r *Runner) Release() plan.Release { return r.w.Release }
+
+// Texts returns the SQL each query runs, by query name (stars expanded once
+// Probe compiled them). It must not run concurrently with Probe.
+func (r *Runner) Texts() map[string]string {
+	out := make(map[string]string, len(r.queries))
+	for _, rq := range r.queries {
+		out[rq.q.Name] = rq.sql
+	}
+	return out
+}

@@ -181,10 +181,13 @@ func describe(f verdict.Failure, timings bool) string {
 // qualifier says why a failure is not a violation, or "".
 func qualifier(f verdict.Failure) string {
 	switch {
+	case f.Violation && f.Since != "":
+		// It failed where its release was not required yet.
+		return "failing since " + f.Since + ", required from here on"
 	case f.Violation:
 		return ""
 	case f.Workload:
-		return "fails on its own baseline: a workload problem"
+		return "fails where its release first runs: a workload problem"
 	case f.Since != "" && f.Required:
 		return "still failing since " + f.Since + ", not a new break"
 	case f.Transient:

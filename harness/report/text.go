@@ -271,7 +271,7 @@ func (p *textPrinter) cell(b verdict.Boundary, c verdict.Cell) {
 	}
 	where := string(c.Release) + " at " + b.String()
 	what := whenAt(b.Phase, f) + ": " + f.Query
-	if q := qualifier(f); f.Transient || f.Workload || (f.Since != "" && f.Required) || (f.Kind == verdict.KindStall && q != "" && q != "informational") {
+	if q := qualifier(f); q != "" && (f.Transient || f.Workload || (f.Since != "" && f.Required) || (f.Kind == verdict.KindStall && q != "informational")) {
 		what += " (" + q + ")" // transient, still failing, or a stall the policy makes a warning
 	}
 	if f.Timing {

@@ -293,6 +293,10 @@ func (s *Session) Result(ctx context.Context) verdict.RunInput {
 		Rollout: s.ro.Boundaries(), Policy: s.cfg.Policy, Snapshot: s.rec.Snapshot(),
 	}
 	for _, r := range s.runners {
+		if in.Texts == nil {
+			in.Texts = map[plan.Release]map[string]string{}
+		}
+		in.Texts[r.Release()] = r.Texts()
 		for _, g := range r.Generated() {
 			if in.GeneratedArgs == nil {
 				in.GeneratedArgs = map[plan.Release][]string{}

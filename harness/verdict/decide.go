@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"math"
+	"regexp"
 	"sort"
 	"time"
 
@@ -30,6 +31,10 @@ type RunInput struct {
 	// generated (no "-- args:" line): where they break a constraint of a state
 	// their release runs in from the start, the arguments are to blame.
 	GeneratedArgs map[plan.Release][]string
+	// Texts is the SQL of each query, per release and query name: a new
+	// release's query that is the old release's, failing as it failed on the
+	// old baseline, is the same workload problem.
+	Texts map[plan.Release]map[string]string
 }
 
 // Decide judges every run against its policy. It is deterministic: the same inputs
@@ -144,7 +149,7 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 			case b.Phase == plan.Baseline && rel == plan.Old:
 				workloadErrs = append(workloadErrs, ownBaseline(in, &c, b)...)
 			case rel != plan.Old && !ran[rel]:
-				workloadErrs = append(workloadErrs, firstState(in, &c, b)...)
+				workloadErrs = append(workloadErrs, firstState(in, &c, b, workloadErrs)...)
 			}
 			if c.Status != Skip && (c.Executions > 0 || len(c.Failures) > 0) {
 				ran[rel] = true
@@ -242,24 +247,63 @@ func ownBaseline(in RunInput, c *Cell, b plan.Boundary) []WorkloadError {
 	return workloadErrors(in, c, b, func(f Failure) bool { return f.Kind != KindStall })
 }
 
-// argumentClasses are the classes of a constraint that arguments break: a
-// value outside a CHECK, a key that is not there, a duplicate.
-var argumentClasses = map[string]bool{"check": true, "foreign-key": true, "unique": true}
+// argumentClasses are the classes of a constraint or a domain that arguments
+// break: a value outside a CHECK, a key that is not there, a duplicate, a
+// value the column's type does not take (a made-up label for an enum, text for
+// a date). not-null is one when the query names the column (argumentNull).
+var argumentClasses = map[string]bool{"check": true, "foreign-key": true, "unique": true, "invalid-value": true, "out-of-range": true}
+
+// argumentCodes are codes of that kind whose class is other: invalid datetime
+// formats and values (PostgreSQL 22007, 22008; MySQL 1292).
+var argumentCodes = map[string]bool{"22007": true, "22008": true, "1292": true}
 
 // firstState turns a release's failures at the first boundary it runs in — the
 // new release, which does not run at the baseline — into workload errors when
-// they are a constraint that arguments straddle generated break: the release
-// meets the constraint there from its first execution on, so the arguments are
-// to blame, not the step (a real instance sends values the constraint takes).
-// Any other failure there stays the step's.
-func firstState(in RunInput, c *Cell, b plan.Boundary) []WorkloadError {
+// the arguments straddle generated are to blame: the release meets the
+// constraint or the type there from its first execution on, and a real
+// instance sends values they take. Any other failure there stays the step's,
+// unless the query is the old release's own, failing as it failed on the old
+// baseline (olds: the workload errors so far): the same workload problem.
+func firstState(in RunInput, c *Cell, b plan.Boundary, olds []WorkloadError) []WorkloadError {
 	gen := map[string]bool{}
 	for _, q := range in.GeneratedArgs[c.Release] {
 		gen[q] = true
 	}
+	texts := in.Texts[c.Release]
+	oldText := in.Texts[plan.Old]
 	return workloadErrors(in, c, b, func(f Failure) bool {
-		return f.Kind == KindError && argumentClasses[f.Class] && gen[f.Query]
+		if f.Kind != KindError {
+			return false
+		}
+		for _, o := range olds {
+			if o.Release == plan.Old && o.Code == f.Code && texts[f.Query] != "" && oldText[o.Query] == texts[f.Query] {
+				return true
+			}
+		}
+		if !gen[f.Query] {
+			return false
+		}
+		return argumentClasses[f.Class] || argumentCodes[f.Code] ||
+			f.Class == "not-null" && argumentNull(f.Message, texts[f.Query])
 	})
+}
+
+// nullColumn finds the column a not-null message names for a NULL that was
+// written (PostgreSQL: null value in column "x"; MySQL: Column 'x' cannot be
+// null). MySQL's "Field 'x' doesn't have a default value" is a column the
+// statement left out: no column, the statement's own doing.
+var nullColumn = regexp.MustCompile("(?i)(?:null value in column|^column) [\"'`]([^\"'`]+)[\"'`]")
+
+// argumentNull reports whether a not-null failure came from a value the query
+// computes from its arguments (a lookup that found no row: the generated key
+// matched nothing): the column it names is one the query writes.
+func argumentNull(message, sql string) bool {
+	m := nullColumn.FindStringSubmatch(message)
+	if m == nil || sql == "" {
+		return false
+	}
+	word := regexp.MustCompile(`(?i)(?:^|[^a-z0-9_$])` + regexp.QuoteMeta(m[1]) + `(?:$|[^a-z0-9_$])`)
+	return word.MatchString(sql)
 }
 
 // workloadErrors turns the failures of c that blame holds into workload errors.

@@ -597,32 +597,52 @@ func TestNewReleaseGeneratedArguments(t *testing.T) {
 	for b := bExp1; b < len(testRollout); b++ {
 		es = append(es, ev{b, plan.New, plan.After, "CreateAccount"}.err("23503", "foreign-key", "violates foreign key constraint"))
 	}
+	const insert = "INSERT INTO accounts (owner_id, name) VALUES ((SELECT id FROM owners WHERE email = $1), $2)"
 	tests := []struct {
 		name      string
 		generated []string
 		class     string
+		code      string
+		message   string
+		oldSQL    string // the old release's CreateAccount, failing on the old baseline
 		wantWE    int
 		wantViol  int
 		reason    string
 	}{
-		{"generated", []string{"CreateAccount"}, "foreign-key", 1, 0, "the generated key is not there: the arguments' fault"},
-		{"from the file", nil, "foreign-key", 0, 1, "the workload gave the arguments: a finding at the first required boundary"},
-		{"another class", []string{"CreateAccount"}, "undefined-column", 0, 1, "no argument makes a column exist"},
+		{"generated", []string{"CreateAccount"}, "foreign-key", "23503", "violates foreign key constraint", "", 1, 0, "the generated key is not there: the arguments' fault"},
+		{"from the file", nil, "foreign-key", "23503", "violates foreign key constraint", "", 0, 1, "the workload gave the arguments: a finding at the first required boundary"},
+		{"another class", []string{"CreateAccount"}, "undefined-column", "42703", `column "nick" does not exist`, "", 0, 1, "no argument makes a column exist"},
+		{"a made-up enum label", []string{"CreateAccount"}, "invalid-value", "22P02", `invalid input value for enum account_kind: "gen31"`, "", 1, 0, "the generated text is no label of the enum (listmonk)"},
+		{"a made-up date", []string{"CreateAccount"}, "other", "22007", `invalid input syntax for type interval: "gen910"`, "", 1, 0, "the generated text is no interval (conductor)"},
+		{"a lookup that found nothing", []string{"CreateAccount"}, "not-null", "23502", `null value in column "owner_id" of relation "accounts" violates not-null constraint`, "", 1, 0,
+			"the query writes owner_id from a lookup of a generated key: the arguments' fault (FTL)"},
+		{"a column the query leaves out", []string{"CreateAccount"}, "not-null", "23502", `null value in column "created_by" of relation "accounts" violates not-null constraint`, "", 0, 1,
+			"the query does not write created_by: no argument would set it"},
+		{"the old release's own problem", nil, "undefined-table", "42P01", `relation "schema_version" does not exist`, insert, 2, 0,
+			"the same query failed the same way on the old baseline: one workload problem, not the step's (Temporal)"},
+		{"the old release's query, another failure", nil, "undefined-table", "42P01", `relation "schema_version" does not exist`, "SELECT 1", 1, 1,
+			"another text: the new release's failure is its own"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			evs := append([]observe.Event(nil), es...)
 			for i := range evs {
-				evs[i].Class = tt.class
+				evs[i].Class, evs[i].Code, evs[i].Message = tt.class, tt.code, tt.message
+			}
+			if tt.oldSQL != "" {
+				evs = append(evs, ev{bBase, plan.Old, plan.After, "CreateAccount"}.err(tt.code, tt.class, tt.message))
 			}
 			in := input(plan.Policy{}, with(evs...)...)
 			in.GeneratedArgs = map[plan.Release][]string{plan.New: tt.generated}
+			in.Texts = map[plan.Release]map[string]string{plan.New: {"CreateAccount": insert}, plan.Old: {"CreateAccount": tt.oldSQL}}
 			res := Decide([]RunInput{in})
 			if len(res.WorkloadErrors) != tt.wantWE || len(res.Violations) != tt.wantViol {
 				t.Fatalf("workload errors %d, violations %d; want %d, %d (%s)\n%+v\n%+v", len(res.WorkloadErrors), len(res.Violations), tt.wantWE, tt.wantViol, tt.reason, res.WorkloadErrors, res.Violations)
 			}
-			if tt.wantWE > 0 && res.WorkloadErrors[0].Boundary != testRollout[bExp1].String() {
-				t.Errorf("workload error at %q, want %s", res.WorkloadErrors[0].Boundary, testRollout[bExp1])
+			for _, we := range res.WorkloadErrors {
+				if we.Release == plan.New && we.Boundary != testRollout[bExp1].String() {
+					t.Errorf("new's workload error at %q, want %s", we.Boundary, testRollout[bExp1])
+				}
 			}
 		})
 	}
