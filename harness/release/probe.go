@@ -292,7 +292,7 @@ func (s *WriteSet) stable(q *workload.Query) bool {
 		return false
 	}
 	reads, writes := q.Tables()
-	if len(writes) > 0 || len(reads) == 0 {
+	if len(writes) > 0 || len(reads) == 0 || q.Volatile() {
 		return false
 	}
 	s.mu.Lock()

@@ -350,3 +350,61 @@ func (q *Query) Tables() (reads, writes []string) {
 	}
 	return reads, writes
 }
+
+// systemSchemas hold the servers' own catalogs and statistics.
+var systemSchemas = map[string]bool{
+	"pg_catalog": true, "information_schema": true, "performance_schema": true, "mysql": true, "sys": true,
+}
+
+// volatileFuncs return another value at each call, or read the server's
+// state rather than the tables: the clock, random values, sequences,
+// identifiers of the session or transaction, sizes and statistics.
+var volatileFuncs = map[string]bool{
+	"now": true, "clock_timestamp": true, "statement_timestamp": true, "transaction_timestamp": true,
+	"timeofday": true, "age": true, "current_timestamp": true, "current_time": true, "current_date": true,
+	"localtime": true, "localtimestamp": true, "sysdate": true, "curdate": true, "curtime": true,
+	"unix_timestamp": true, "utc_timestamp": true, "utc_date": true, "utc_time": true,
+	"random": true, "rand": true, "uuid": true, "uuid_short": true, "gen_random_uuid": true,
+	"uuid_generate_v1": true, "uuid_generate_v4": true, "sys_guid": true,
+	"nextval": true, "currval": true, "lastval": true, "setval": true, "last_insert_id": true,
+	"txid_current": true, "pg_current_xact_id": true, "pg_backend_pid": true, "connection_id": true,
+	"pg_relation_size": true, "pg_total_relation_size": true, "pg_table_size": true,
+	"pg_indexes_size": true, "pg_database_size": true, "pg_stat_get_numscans": true,
+}
+
+// Volatile reports whether q reads something other than its tables' rows —
+// the servers' catalogs or statistics (pg_stat_*, information_schema, …),
+// the clock, random values, sequences — so that its values may change from
+// one state to the next with no step changing them.
+func (q *Query) Volatile() bool {
+	toks, err := lex(q.SQL, familyOrPostgres(q.Family))
+	if err != nil {
+		return true
+	}
+	for i, t := range toks {
+		if t.Kind != sqltext.Word && t.Kind != sqltext.Quoted {
+			continue
+		}
+		w := strings.ToLower(strings.Trim(t.Text, "\"`"))
+		next := ""
+		if i+1 < len(toks) {
+			next = toks[i+1].Text
+		}
+		prev := ""
+		if i > 0 {
+			prev = toks[i-1].Text
+		}
+		switch {
+		case next == "." && systemSchemas[w]:
+			return true
+		case t.Kind == sqltext.Word && prev != "." && volatileFuncs[w] && (next == "(" || strings.HasPrefix(w, "current_") || strings.HasPrefix(w, "local") || w == "sysdate"):
+			return true
+		case strings.HasPrefix(w, "pg_stat") || strings.HasPrefix(w, "pg_class") || strings.HasPrefix(w, "pg_locks") ||
+			w == "pg_namespace" || w == "pg_attribute" || w == "pg_index" || w == "pg_proc" || w == "pg_database" ||
+			w == "pg_settings" || w == "pg_tables" || w == "pg_indexes" || w == "pg_views" || w == "pg_sequences" ||
+			w == "pg_type" || w == "pg_constraint" || w == "pg_trigger" || w == "pg_roles" || w == "pg_user":
+			return true
+		}
+	}
+	return false
+}
