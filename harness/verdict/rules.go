@@ -186,12 +186,18 @@ func CheckRules(run Run, violations []Violation, in RuleInput, mode RuleMode) []
 		steps[s.Name] = s
 	}
 	var out []RuleHit
+	created := map[string]bool{} // tables an earlier step of this rollout created
 	for _, b := range run.Boundaries {
 		if b.Phase == plan.Baseline || len(b.SchemaDiff) == 0 {
 			continue
 		}
 		st := steps[b.Step]
-		cands := candidates(b, st, in.BlockingIndexBuilds)
+		cands := candidates(b, st, in.BlockingIndexBuilds, created)
+		for _, c := range b.SchemaDiff {
+			if c.Op == schema.Added && c.Object.Kind == schema.Table {
+				created[c.Object.Table] = true
+			}
+		}
 		for _, c := range cands {
 			h := settle(run, b, c, st, violations, in)
 			for _, a := range st.Allows {
@@ -209,9 +215,19 @@ func CheckRules(run Run, violations []Violation, in RuleInput, mode RuleMode) []
 
 // candidates lists the rules b's changes hit, one per (rule, object), in the
 // order of plan.Rules then of the diff.
-func candidates(b Boundary, st RuleStep, blockingIndexes bool) []candidate {
+//
+// A table this step creates has no rows and no old writers; nor, before the
+// new release is deployed, has one an earlier step of the rollout created
+// (created): the old release never knew it, so the rules that guard old code
+// do not apply to it in expand and migrate.
+func candidates(b Boundary, st RuleStep, blockingIndexes bool, created map[string]bool) []candidate {
 	early := b.Phase == plan.Expand || b.Phase == plan.Migrate
 	newTable := map[string]bool{}
+	if early {
+		for t := range created {
+			newTable[t] = true
+		}
+	}
 	for _, c := range b.SchemaDiff {
 		if c.Op == schema.Added && c.Object.Kind == schema.Table {
 			newTable[c.Object.Table] = true
@@ -241,6 +257,9 @@ func candidates(b Boundary, st RuleStep, blockingIndexes bool) []candidate {
 	}
 	for _, c := range b.SchemaDiff {
 		o := c.Object
+		if c.Op != schema.Added && (newTable[o.Table] || o.Kind == schema.Table && newTable[c.Before]) {
+			continue // dropped, renamed or changed before any old code knew it
+		}
 		switch {
 		case c.Op == schema.Dropped && (o.Kind == schema.Table || o.Kind == schema.View || o.Kind == schema.Column) && early:
 			if o.Kind == schema.Column && droppedTable(b.SchemaDiff, o.Table) {

@@ -250,6 +250,45 @@ func TestCheckRules(t *testing.T) {
 	}
 }
 
+// TestRulesSkipTablesOfTheRollout: a table an earlier step of the rollout
+// created has no old writers before the new release is deployed (goose project
+// getpolygon/polygon: a unique index on user_settings, created the step before,
+// was a unique-in-expand hit "an INSERT into user_settings as the old release"
+// could never exercise, and failed --rules error).
+func TestRulesSkipTablesOfTheRollout(t *testing.T) {
+	settings := schema.Object{Kind: schema.Table, Table: "user_settings"}
+	uniq := schema.Change{Op: schema.Added, Object: schema.Object{Kind: schema.Index, Table: "user_settings", Name: "user_settings_user", Detail: "UNIQUE (user_id)"}}
+	dropCol := schema.Change{Op: schema.Dropped, Object: col("user_settings", "theme", "text")}
+	run := func(phase plan.Phase, diff ...schema.Change) Run {
+		r := ruleRun(phase, diff, nil)
+		created := Boundary{Phase: plan.Expand, Step: "0001b_create", SchemaDiff: []schema.Change{{Op: schema.Added, Object: settings}}, Releases: Releases{{Release: plan.Old, Required: true}}}
+		r.Boundaries = append(r.Boundaries[:1], append([]Boundary{created}, r.Boundaries[1:]...)...)
+		return r
+	}
+	in := RuleInput{Steps: []RuleStep{{Name: "0002_step", Statements: []string{"CREATE UNIQUE INDEX user_settings_user ON user_settings (user_id)"}}}, BlockingIndexBuilds: true}
+	for _, tt := range []struct {
+		name   string
+		run    Run
+		want   int
+		reason string
+	}{
+		{"unique index in expand", run(plan.Expand, uniq), 0, "no old writer of the table can break on it"},
+		{"drop a column in expand", run(plan.Expand, dropCol), 0, "no old reader knew the column"},
+		{"unique index in contract", run(plan.Contract, uniq), 1, "the new release writes the table by then: a blocking build still holds it up"},
+	} {
+		hits := CheckRules(tt.run, nil, in, RulesError)
+		var n int
+		for _, h := range hits {
+			if h.Step == "0002_step" {
+				n++
+			}
+		}
+		if n != tt.want {
+			t.Errorf("%s: %d hits at 0002_step, want %d (%s): %+v", tt.name, n, tt.want, tt.reason, hits)
+		}
+	}
+}
+
 func TestRuleSpecsCoverRules(t *testing.T) {
 	for _, r := range plan.Rules {
 		if _, ok := ruleSpecs[r.ID]; !ok {
