@@ -152,6 +152,19 @@ func nameOf(f Format, path, base string) (version, name string, skip bool, err e
 		return m[1], strings.TrimSuffix(base, ".sql"), false, nil
 	}
 	name = strings.TrimSuffix(base, ".sql")
+	// Up/down pairs under another tool's names (authelia's
+	// V0001.Initial_Schema.up.sql): the down file rolls the up file back.
+	lower := strings.ToLower(name)
+	for _, s := range []string{".down", "_down", ".undo", ".rollback", "_rollback"} {
+		if strings.HasSuffix(lower, s) {
+			return "", "", true, nil
+		}
+	}
+	for _, s := range []string{".up", "_up"} {
+		if strings.HasSuffix(lower, s) {
+			name = name[:len(name)-len(s)]
+		}
+	}
 	version = reLeadingNumber.FindString(name)
 	if version == "" {
 		version = name

@@ -156,6 +156,16 @@ func TestLoadTestdata(t *testing.T) {
 			reason: "natural order puts 10 after 2",
 		},
 		{
+			name:       "plain up/down pairs",
+			dir:        "updown",
+			wantFormat: Plain,
+			want: []row{
+				{plan.Expand, "V0001.Initial_Schema", "V0001.Initial_Schema", "V0001.Initial_Schema.up.sql", false, []string{"1: CREATE TABLE users (id integer PRIMARY KEY)"}},
+				{plan.Expand, "V0002.Email", "V0002.Email", "V0002.Email.up.sql", false, []string{"1: ALTER TABLE users ADD COLUMN email text"}},
+			},
+			reason: "authelia's naming: the down files roll the up files back and are not steps (they ran first, as steps, before)",
+		},
+		{
 			name:       "phase subdirectories",
 			dir:        "phased",
 			wantFormat: GolangMigrate,
@@ -540,9 +550,9 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name:   "duplicate plain versions",
-			files:  map[string]string{"1_a.up.sql": "SELECT 1;", "1_a.down.sql": "SELECT 2;"},
+			files:  map[string]string{"1_a.sql": "SELECT 1;", "1_b.sql": "SELECT 2;"},
 			opts:   Options{Format: Plain},
-			want:   "DIR/1_a.up.sql: duplicate version 1: DIR/1_a.down.sql has it too; every migration needs its own version",
+			want:   "DIR/1_b.sql: duplicate version 1: DIR/1_a.sql has it too; every migration needs its own version",
 			reason: "plain files numbered alike are ambiguous too",
 		},
 		{

@@ -266,11 +266,13 @@ func loadSqitch(dir string, syn syntax) ([]candidate, error) {
 		return nil, err // bad input naming the file
 	}
 	type change struct {
-		name, tag string // tag: the first tag after this occurrence, if reworked later
-		line      int
+		name string
+		tags []string // the tags planned right after it
+		line int
 	}
 	var changes []change
 	lastSeen := map[string]int{} // change name → index in changes of its latest occurrence
+	next := map[int]int{}        // index of a reworked occurrence → index of its rework
 	for i, raw := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
 		n := i + 1
 		l := strings.TrimSpace(raw)
@@ -282,19 +284,25 @@ func loadSqitch(dir string, syn syntax) ([]candidate, error) {
 			if tag == "" {
 				return nil, plan.Errorf(planPath, n, "tag without a name; write @NAME TIMESTAMP PLANNER <EMAIL>")
 			}
-			for _, k := range lastSeen {
-				if changes[k].tag == "" {
-					changes[k].tag = tag
-				}
+			if len(changes) == 0 {
+				return nil, plan.Errorf(planPath, n, "tag @%s before any change; a tag names the change planned before it", tag)
 			}
+			changes[len(changes)-1].tags = append(changes[len(changes)-1].tags, tag)
 			continue
 		}
 		name := strings.Fields(l)[0]
 		if strings.ContainsAny(name, "@:[]#") {
 			return nil, plan.Errorf(planPath, n, "%q is not a change name; a change line is NAME [DEPENDENCIES] TIMESTAMP PLANNER <EMAIL> [# NOTE]", name)
 		}
-		if k, ok := lastSeen[name]; ok && changes[k].tag == "" {
-			return nil, plan.Errorf(planPath, n, "change %s is planned twice without a tag between (first on line %d); sqitch reworks a change only after a tag", name, changes[k].line)
+		if k, ok := lastSeen[name]; ok {
+			tagged := false
+			for j := k; j < len(changes); j++ {
+				tagged = tagged || len(changes[j].tags) > 0
+			}
+			if !tagged {
+				return nil, plan.Errorf(planPath, n, "change %s is planned twice without a tag between (first on line %d); sqitch reworks a change only after a tag", name, changes[k].line)
+			}
+			next[k] = len(changes)
 		}
 		lastSeen[name] = len(changes)
 		changes = append(changes, change{name: name, line: n})
@@ -305,8 +313,24 @@ func loadSqitch(dir string, syn syntax) ([]candidate, error) {
 	var cands []candidate
 	for i, c := range changes {
 		script := c.name
-		if k := lastSeen[c.name]; k != i {
-			script = c.name + "@" + c.tag // an earlier version of a reworked change
+		if m, ok := next[i]; ok {
+			// An earlier version of a reworked change: sqitch tries
+			// CHANGE@TAG.sql for the tags between it and its rework, latest
+			// first, then its own, and takes the first file there is (the
+			// latest name when there is none) — App::Sqitch::Plan::Change's
+			// rework_tags and path_segments.
+			var tags []string
+			for j := m - 1; j > i; j-- {
+				tags = append(tags, changes[j].tags...)
+			}
+			tags = append(tags, c.tags...)
+			script = c.name + "@" + tags[0]
+			for _, t := range tags {
+				if _, err := os.Stat(filepath.Join(dir, "deploy", c.name+"@"+t+".sql")); err == nil {
+					script = c.name + "@" + t
+					break
+				}
+			}
 		}
 		path := filepath.Join(dir, "deploy", script+".sql")
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

@@ -162,6 +162,26 @@ var realProjectCases = []struct {
 	},
 	reason: "plan order; a reworked change deploys users@TAG first; sqitch's BEGIN/COMMIT wrapper is the step's transaction",
 }, {
+	name: "sqitch rework after two tags",
+	files: map[string]string{
+		"sqitch.plan": "%syntax-version=1.0.0\n%project=demo\n\nusers 2024-01-01T00:00:00Z Dev <dev@example.com>\ntouch_fn 2024-01-01T00:01:00Z Dev <dev@example.com>\n" +
+			"@v1.0 2024-01-01T00:02:00Z Dev <dev@example.com>\nemails [users] 2024-01-02T00:00:00Z Dev <dev@example.com>\n@v1.1 2024-01-02T00:01:00Z Dev <dev@example.com>\n" +
+			"touch_fn [touch_fn@v1.1] 2024-01-03T00:00:00Z Dev <dev@example.com> # rework\n",
+		"deploy/users.sql":         "CREATE TABLE users (id int);\n",
+		"deploy/touch_fn@v1.1.sql": "CREATE FUNCTION touch() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;\n",
+		"deploy/emails.sql":        "CREATE TABLE emails (id int);\n",
+		"deploy/touch_fn.sql":      "CREATE OR REPLACE FUNCTION touch() RETURNS int AS $$ SELECT 2 $$ LANGUAGE sql;\n",
+	},
+	family:     engine.Postgres,
+	wantFormat: Sqitch,
+	want: []row{
+		{plan.Expand, "0001", "users", "deploy/users.sql", false, []string{"1: CREATE TABLE users (id int)"}},
+		{plan.Expand, "0002", "touch_fn@v1.1", "deploy/touch_fn@v1.1.sql", false, []string{"1: CREATE FUNCTION touch() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql"}},
+		{plan.Expand, "0003", "emails", "deploy/emails.sql", false, []string{"1: CREATE TABLE emails (id int)"}},
+		{plan.Expand, "0004", "touch_fn", "deploy/touch_fn.sql", false, []string{"1: CREATE OR REPLACE FUNCTION touch() RETURNS int AS $$ SELECT 2 $$ LANGUAGE sql"}},
+	},
+	reason: "sqitch rework names the copy after the latest tag (touch_fn@v1.1), and sqitch tries the tags between the change and its rework latest first (chef-server's keys_update_trigger@users_email_functional_index)",
+}, {
 	name: "liquibase formatted SQL",
 	files: map[string]string{
 		"001_init.sql": "--liquibase formatted sql\n\n--changeset alice:create-users\nCREATE TABLE users (id int, name varchar(50));\n--rollback DROP TABLE users;\n\n" +
