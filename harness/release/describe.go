@@ -33,6 +33,10 @@ type Generated struct {
 	Args []workload.Arg
 	// From is TypesFromServer or TypesFromColumns.
 	From string
+	// provisional is set when a type was guessed from another table's column
+	// because a table the query names does not exist yet: the next execution
+	// guesses again, until the query's own tables are there.
+	provisional bool
 }
 
 // pendingKey is argument param (1-based) of a foreign key column that references
@@ -115,6 +119,9 @@ func (r *Runner) generated(ctx context.Context, conn *sql.Conn, rq *runQuery, wh
 	defer r.mu.Unlock()
 	if prev := r.gen[rq.q.Name]; prev != nil {
 		return prev, nil, nil // a concurrent pass was first
+	}
+	if g.provisional {
+		return g, nil, nil
 	}
 	r.gen[rq.q.Name] = g
 	if len(pending) > 0 {
@@ -263,6 +270,7 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string
 	}
 	cols, tables := paramColumns(toks)
 	g := &Generated{Query: q.Name, From: TypesFromColumns}
+	elsewhere := false // a type came from a table the query does not name
 	for p := 1; p <= q.Params; p++ {
 		col, ok := cols[p]
 		switch {
@@ -275,10 +283,11 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string
 			g.Args = append(g.Args, str("1"))
 			continue
 		}
-		typ, colType, err := mysqlColumnType(ctx, c, col, tables)
+		typ, colType, own, err := mysqlColumnType(ctx, c, col, tables)
 		if err != nil {
 			return nil, nil, fmt.Errorf("describe %s: column %s: %w", q.Name, col, err)
 		}
+		elsewhere = elsewhere || !own
 		a, known := argsByType[typ]
 		switch {
 		case typ == "enum" || typ == "set":
@@ -289,35 +298,59 @@ func describeMySQL(ctx context.Context, c *sql.Conn, q *workload.Query, _ string
 		g.Types = append(g.Types, typ)
 		g.Args = append(g.Args, a)
 	}
+	if elsewhere && len(tables) > 0 {
+		// A table the query names may be one a later step creates (the new
+		// release's table at a state before it): guess again once it is there.
+		missing, err := mysqlMissingTables(ctx, c, tables)
+		if err != nil {
+			return nil, nil, fmt.Errorf("describe %s: %w", q.Name, err)
+		}
+		g.provisional = missing
+	}
 	pending, err := constrain(ctx, c, engine.MySQL, q, g)
 	return g, pending, err
 }
 
+// mysqlMissingTables reports whether some of tables is no table or view of the
+// current database.
+func mysqlMissingTables(ctx context.Context, c *sql.Conn, tables []string) (bool, error) {
+	for _, t := range tables {
+		var n int
+		if err := c.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, t).Scan(&n); err != nil {
+			return false, err
+		}
+		if n == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // mysqlColumnType returns the DATA_TYPE and COLUMN_TYPE of column col of the current
-// database, in one of tables if possible; "" when there is no such column.
-func mysqlColumnType(ctx context.Context, c *sql.Conn, col string, tables []string) (string, string, error) {
+// database, in one of tables if possible ("" when there is no such column); own
+// says whether it is a column of one of tables.
+func mysqlColumnType(ctx context.Context, c *sql.Conn, col string, tables []string) (typ, colType string, own bool, err error) {
 	rows, err := c.QueryContext(ctx, `SELECT TABLE_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = ? ORDER BY TABLE_NAME`, col)
 	if err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
 	defer rows.Close()
-	var typ, colType string
 	for rows.Next() {
 		var table, t, ct string
 		if err := rows.Scan(&table, &t, &ct); err != nil {
-			return "", "", err
+			return "", "", false, err
 		}
 		if typ == "" {
 			typ, colType = t, ct
 		}
 		for _, name := range tables {
 			if strings.EqualFold(name, table) {
-				return strings.ToLower(t), ct, rows.Close()
+				return strings.ToLower(t), ct, true, rows.Close()
 			}
 		}
 	}
-	return strings.ToLower(typ), colType, rows.Err()
+	return strings.ToLower(typ), colType, false, rows.Err()
 }
 
 // firstLabel returns the first value of a COLUMN_TYPE like "enum('a','b')".

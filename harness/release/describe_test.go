@@ -175,3 +175,32 @@ func TestGeneratedJSONOnMariaDB(t *testing.T) {
 		t.Errorf("paths = %+v, want {}", got)
 	}
 }
+
+// TestGeneratedGuessWaitsForItsTable: on MySQL/MariaDB, whose server reports no
+// parameter types, a type is guessed from the column a placeholder is inserted
+// into; at a state before the step that creates the query's table, the only
+// columns of that name are other tables' (conductor's skill_metadata, whose
+// version and created_at were guessed as meta_def's int and another table's
+// timestamp, then kept: 1265 once the table existed). The guess is made again
+// once the query's table is there.
+func TestGeneratedGuessWaitsForItsTable(t *testing.T) {
+	db := testDatabase(t, engine.MySQL)
+	app, admin := openDB(t, db), openDB(t, db)
+	mustExec(t, admin, "CREATE TABLE meta_def (name varchar(50) PRIMARY KEY, version int NOT NULL)")
+	src := "-- name: UpsertSkill :exec\nINSERT INTO skill_metadata (name, version) VALUES ($1, $2);\n"
+	r := newRunner(t, &workload.Workload{Release: plan.New, Queries: workloadOf(t, src).Queries}, app, engine.MySQL)
+	var before events
+	pass(t, r, &before)
+	if diff := cmp.Diff([]string{"UpsertSkill error 1146 undefined-table"}, before.summary()); diff != "" {
+		t.Errorf("before the table (-want +got):\n%s", diff)
+	}
+	mustExec(t, admin, "CREATE TABLE skill_metadata (name varchar(50) NOT NULL, version varchar(20) NOT NULL, PRIMARY KEY (name, version))")
+	var after events
+	pass(t, r, &after)
+	if diff := cmp.Diff([]string{"UpsertSkill ok"}, after.summary()); diff != "" {
+		t.Errorf("once the table is there (-want +got):\n%s", diff)
+	}
+	if g := r.Generated(); len(g) != 1 || g[0].Types[1] != "varchar" {
+		t.Errorf("generated %+v, want version guessed as skill_metadata's varchar", g)
+	}
+}
