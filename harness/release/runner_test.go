@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
@@ -383,7 +384,7 @@ func TestPassGeneratedArgs(t *testing.T) {
 			if diff := cmp.Diff(append(wantEvents, wantEvents...), sink.summary()); diff != "" {
 				t.Errorf("events mismatch (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(want[f], r.Generated()); diff != "" {
+			if diff := cmp.Diff(want[f], r.Generated(), cmpopts.IgnoreUnexported(Generated{})); diff != "" {
 				t.Errorf("Generated mismatch (-want +got):\n%s", diff)
 			}
 			var n int
