@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/straddle-dev/straddle/harness/engine"
@@ -82,6 +83,7 @@ type Session struct {
 	runners  []*release.Runner
 	writes   *release.WriteSet // the tables the releases write, shared by their runners
 	steps    int
+	stepSQL  map[string]string // each applied step's statements, by step name
 	envError error
 }
 
@@ -216,6 +218,17 @@ func (s *Session) Apply(ctx context.Context, st migration.Step) error {
 	} else {
 		err = s.ro.Step(ctx, st)
 	}
+	if len(st.Statements) > 0 {
+		if s.stepSQL == nil {
+			s.stepSQL = map[string]string{}
+		}
+		var b strings.Builder
+		for _, x := range st.Statements {
+			b.WriteString(x.SQL)
+			b.WriteString(";\n")
+		}
+		s.stepSQL[st.Name] = b.String()
+	}
 	s.steps++
 	return s.env(err)
 }
@@ -291,6 +304,7 @@ func (s *Session) Result(ctx context.Context) verdict.RunInput {
 	in := verdict.RunInput{
 		Scenario: s.cfg.Scenario, Engine: s.Engine(), ServerVersion: s.server.Version(),
 		Rollout: s.ro.Boundaries(), Policy: s.cfg.Policy, Snapshot: s.rec.Snapshot(),
+		StepSQL: s.stepSQL,
 	}
 	for _, r := range s.runners {
 		if in.Texts == nil {

@@ -647,3 +647,34 @@ func TestNewReleaseGeneratedArguments(t *testing.T) {
 		})
 	}
 }
+
+// TestValueRewritten: a read's values that changed across a step are the
+// step's finding only where the step can have rewritten them (truth pass:
+// a migrate step seeding a row made count(*) a "wrong result"; a backfill of
+// another column fired an updated_at trigger).
+func TestValueRewritten(t *testing.T) {
+	b := plan.Boundary{Phase: plan.Migrate, Step: "0003_step"}
+	tests := []struct {
+		step, query, message string
+		want                 bool
+		reason               string
+	}{
+		{"UPDATE prices SET amount = amount * 100", "SELECT amount FROM prices WHERE id = $1", "column amount reads 1250.00 where it read 12.50", true, "the step rewrites the column read"},
+		{"INSERT INTO plans VALUES (3, 'team')", "SELECT count(*) FROM plans", "column count reads 3 where it read 2", false, "a seed adds rows: no reader breaks on a count"},
+		{"ALTER TABLE plans ADD COLUMN note text", "SELECT name FROM plans WHERE id = $1", "column name reads b where it read a", false, "no statement rewrites rows"},
+		{"UPDATE items SET sku = code", "SELECT updated_at FROM items WHERE id = $1", "column updated_at reads 2026-12-03 where it read 2020-01-01", false, "a trigger's side effect on a column the step does not name"},
+		{"UPDATE items SET updated_at = now()", "SELECT updated_at FROM items WHERE id = $1", "column updated_at reads 2026-12-03 where it read 2020-01-01", true, "the step writes it"},
+		{"UPDATE orders SET amount = amount * 100", "SELECT amount AS total FROM orders WHERE id = $1", "column total reads 1250 where it read 12.5", true, "an alias: straddle cannot tell the column, the step rewrites the table"},
+		{"DELETE FROM plans WHERE id = 2", "SELECT name FROM plans WHERE id = $1", "returns 0 rows where it returned 1", true, "rows deleted under a reader"},
+		{"UPDATE t SET a = 1", "SELECT * FROM t", "column b reads 2 where it read 1", true, "a star names no column: keep"},
+	}
+	for _, tt := range tests {
+		in := RunInput{StepSQL: map[string]string{"0003_step": tt.step}, Texts: map[plan.Release]map[string]string{plan.Old: {"Q": tt.query}}}
+		if got := in.valueRewritten(b, plan.Old, "Q", tt.message); got != tt.want {
+			t.Errorf("step %q, query %q, %q: %v, want %v (%s)", tt.step, tt.query, tt.message, got, tt.want, tt.reason)
+		}
+	}
+	if !(RunInput{}).valueRewritten(b, plan.Old, "Q", "column a reads 2 where it read 1") {
+		t.Error("a step straddle has no text for (an external command) may rewrite anything")
+	}
+}
