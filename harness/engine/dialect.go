@@ -230,9 +230,13 @@ var dialects = map[Family]*Dialect{
 		TransactionalDDL:       true,
 		StalePlans:             true,
 		IndexBuildBlocksWrites: true,
-		// now() is the transaction's start, statement_timestamp() this
-		// statement's: equal only outside an explicit transaction.
-		SessionHoldsLocks:    "SELECT now() <> statement_timestamp()",
+		// The session holds a lock besides the probe's own: a transaction
+		// (BEGIN …, LOCK TABLE) is open and took some. (now() <>
+		// statement_timestamp() said so always over pgx's extended protocol,
+		// whose Execute message comes after the transaction began: no state
+		// between statements was ever probed on PostgreSQL.)
+		SessionHoldsLocks: `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype <> 'virtualxid'
+  AND NOT (locktype = 'relation' AND relation = 'pg_catalog.pg_locks'::regclass))`,
 		Catalog:              postgresCatalog,
 		StartingUp:           map[string]bool{"57P03": true, "57P01": true, "57P02": true}, // starting up, or an init server shutting down
 		PositionalInsertPads: true,

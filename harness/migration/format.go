@@ -543,12 +543,15 @@ func parseDbmate(syn syntax, path string, lines []string) (stmts []Statement, no
 		return nil, false, 0, plan.Errorf(path, pre[0].Line, "SQL before -- migrate:up belongs to no section; move it below the up marker")
 	}
 	// dbmate runs the up section in a transaction unless transaction:false says
-	// otherwise, whatever its statements are.
+	// otherwise, whatever its statements are. Without one it still sends the
+	// section in one call (Exec), which PostgreSQL runs as one implicit
+	// transaction when it holds several statements: atomic, and CONCURRENTLY
+	// among them fails with 25001 (dbmate issues #126, #182).
 	stmts, _, err = split(syn, path, strings.Join(lines[upFrom:upTo], ""), upFrom+1)
 	if err != nil {
 		return nil, false, 0, err
 	}
-	return stmts, noTx, upLine, nil
+	return stmts, noTx && len(stmts) <= 1, upLine, nil
 }
 
 // unwrapPath drops the path an *fs.PathError repeats, since InputError names it.

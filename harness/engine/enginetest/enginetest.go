@@ -221,6 +221,9 @@ func run(t *testing.T, p engine.Provider, spec engine.Spec) {
 	t.Run("ddl-dml", func(t *testing.T) {
 		ddlDML(ctx, t, conn1, engine.DialectOf(spec.Family()))
 	})
+	t.Run("session-holds-locks", func(t *testing.T) {
+		sessionHoldsLocks(ctx, t, conn1, engine.DialectOf(spec.Family()))
+	})
 	t.Run("classify", func(t *testing.T) {
 		for _, c := range errorCases {
 			t.Run(c.name, func(t *testing.T) {
@@ -424,4 +427,32 @@ func assertGone(ctx context.Context, t *testing.T, db engine.Database) {
 		return
 	}
 	assert.Assert(t, ctx.Err() == nil, "open %s: no answer within 30s: %v", db.Name(), err)
+}
+
+// sessionHoldsLocks checks Dialect.SessionHoldsLocks on one connection, through
+// the driver as the runner asks it between a step's statements: false outside a
+// transaction, true once a transaction took a lock, false again after COMMIT.
+// (PostgreSQL's first query said true always over the extended protocol, and no
+// state between two statements was probed there.)
+func sessionHoldsLocks(ctx context.Context, t *testing.T, db *sql.DB, d *engine.Dialect) {
+	c, err := db.Conn(ctx)
+	assert.NilError(t, err)
+	defer c.Close()
+	holds := func() bool {
+		var in bool
+		assert.NilError(t, c.QueryRowContext(ctx, d.SessionHoldsLocks).Scan(&in))
+		return in
+	}
+	assert.Check(t, !holds(), "idle session: no transaction")
+	_, err = c.ExecContext(ctx, "UPDATE parent SET name = name WHERE id = 2")
+	assert.NilError(t, err)
+	assert.Check(t, !holds(), "after an autocommitted statement")
+	_, err = c.ExecContext(ctx, "BEGIN")
+	assert.NilError(t, err)
+	_, err = c.ExecContext(ctx, "UPDATE parent SET name = name WHERE id = 2")
+	assert.NilError(t, err)
+	assert.Check(t, holds(), "inside a transaction that wrote a row")
+	_, err = c.ExecContext(ctx, "COMMIT")
+	assert.NilError(t, err)
+	assert.Check(t, !holds(), "after COMMIT")
 }
