@@ -37,7 +37,11 @@ const (
 	ClassUndefinedFunction Class = "undefined-function"
 	// ClassTypeMismatch: an expression of one type where the column has another
 	// (PostgreSQL: "column is of type integer but expression is of type text").
-	ClassTypeMismatch     Class = "type-mismatch"
+	ClassTypeMismatch Class = "type-mismatch"
+	// ClassWrongObjectType: an object of another kind than the statement
+	// needs: COPY into a view standing in for a renamed table (PostgreSQL
+	// 42809), a view where a base table is needed (MySQL 1347).
+	ClassWrongObjectType  Class = "wrong-object-type"
 	ClassLockTimeout      Class = "lock-timeout"
 	ClassStatementTimeout Class = "statement-timeout"
 	ClassDeadlock         Class = "deadlock"
@@ -50,7 +54,7 @@ var Classes = []Class{
 	ClassUndefinedColumn, ClassUndefinedTable, ClassAmbiguousColumn, ClassColumnCount,
 	ClassNotNull, ClassUnique, ClassForeignKey, ClassCheck, ClassInvalidValue,
 	ClassOutOfRange, ClassStalePlan, ClassNoConflictTarget, ClassUndefinedObject,
-	ClassUndefinedFunction, ClassTypeMismatch,
+	ClassUndefinedFunction, ClassTypeMismatch, ClassWrongObjectType,
 	ClassLockTimeout, ClassStatementTimeout, ClassDeadlock, ClassSyntax, ClassOther,
 }
 
@@ -215,6 +219,7 @@ var dialects = map[Family]*Dialect{
 			"42704": ClassUndefinedObject,
 			"42883": ClassUndefinedFunction,
 			"42804": ClassTypeMismatch,
+			"42809": ClassWrongObjectType,
 			"55P03": ClassLockTimeout,
 			"57014": ClassStatementTimeout,
 			"40P01": ClassDeadlock,
@@ -276,6 +281,7 @@ var dialects = map[Family]*Dialect{
 			"1176": ClassUndefinedObject,
 			"1305": ClassUndefinedFunction, // FUNCTION or PROCEDURE … does not exist
 			"1630": ClassUndefinedFunction, // MySQL: FUNCTION … does not exist (name parsing)
+			"1347": ClassWrongObjectType,   // 'db.v' is not BASE TABLE
 			"1205": ClassLockTimeout,
 			"3024": ClassStatementTimeout,
 			"1969": ClassStatementTimeout, // MariaDB: max_statement_time exceeded

@@ -205,3 +205,25 @@ func TestGeneratedGuessWaitsForItsTable(t *testing.T) {
 		t.Errorf("generated %+v, want version guessed as skill_metadata's varchar", g)
 	}
 }
+
+// TestCopyFromIsCopy: sqlc's pgx code sends a :copyfrom query as COPY, which a
+// view does not take (42809) where the INSERT of its query file would work: a
+// table renamed behind a view breaks old code's copies (truth pass c33).
+func TestCopyFromIsCopy(t *testing.T) {
+	db := testDatabase(t, engine.Postgres)
+	app, admin := openDB(t, db), openDB(t, db)
+	mustExec(t, admin, "CREATE TABLE products (id bigint PRIMARY KEY, name text NOT NULL)")
+	mustExec(t, admin, "CREATE VIEW items AS SELECT id, name FROM products")
+	src := "-- name: CopyProducts :copyfrom\n-- args: {{n}}, 'tab\\there'\nINSERT INTO products (id, name) VALUES ($1, $2);\n\n" +
+		"-- name: CopyItems :copyfrom\n-- args: {{n}}, 'x'\nINSERT INTO items (id, name) VALUES ($1, $2);\n"
+	r := newRunner(t, &workload.Workload{Release: plan.Old, Queries: workloadOf(t, src).Queries}, app, engine.Postgres)
+	var sink events
+	pass(t, r, &sink)
+	if diff := cmp.Diff([]string{"CopyProducts ok", "CopyItems error 42809 wrong-object-type"}, sink.summary()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	var name string
+	if err := admin.QueryRowContext(t.Context(), "SELECT name FROM products").Scan(&name); err != nil || name != `tab\there` {
+		t.Errorf("copied row: %q, %v; want the argument, its backslash escaped and read back", name, err)
+	}
+}

@@ -91,6 +91,7 @@ type runQuery struct {
 	sql   string
 	order []int // argument index of each bind parameter
 	reads bool
+	copy  *copyFrom // a :copyfrom query sent as COPY (PostgreSQL)
 }
 
 // NewRunner returns a runner for the queries of w that apply to family, executed
@@ -114,10 +115,15 @@ func NewRunner(w *workload.Workload, db *sql.DB, family engine.Family, opts ...O
 		if err != nil {
 			return nil, plan.Errorf(q.File, q.Line, "%v", err)
 		}
+		tag := ""
 		if r.tag {
-			text = traffic.Tag(w.Release, q.Name) + " " + text
+			tag = traffic.Tag(w.Release, q.Name)
 		}
-		r.queries = append(r.queries, runQuery{q: q, sql: text, order: order, reads: q.ReadsRows()})
+		cp := copyOf(q, family, text, tag)
+		if r.tag {
+			text = tag + " " + text
+		}
+		r.queries = append(r.queries, runQuery{q: q, sql: text, order: order, reads: q.ReadsRows(), copy: cp})
 	}
 	r.execs = executions(r.queries)
 	if !w.FreshConnections { // a fresh connection per pass: nothing to remember
@@ -274,6 +280,9 @@ func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, se
 // stmts (MySQL/MariaDB, Binding prepared) a statement with arguments runs as the
 // connection's prepared statement.
 func run(ctx context.Context, ex execer, rq *runQuery, args []any, stmts *stmtCache) (result, error) {
+	if rq.copy != nil {
+		return rq.copy.run(ctx, ex, args)
+	}
 	if stmts != nil && len(args) > 0 {
 		if res, ok, err := stmts.run(ctx, ex, rq, args); ok {
 			return res, err

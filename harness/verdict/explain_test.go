@@ -76,6 +76,9 @@ func TestExplain(t *testing.T) {
 			"1. Add nullable column (ambiguous names)", "column users.status varchar(20) added by this step", "listmonk's get_running_campaign"},
 		{"qualified column", Violation{Kind: KindError, Class: "undefined-column", Release: plan.Old, Message: `column u.nick does not exist`},
 			[]schema.Change{col(schema.Dropped, "nick", "varchar(20)", "")}, true, "5. Drop column", "column users.nick dropped by this step", "PostgreSQL qualifies without quotes"},
+		{"copy into the view of a renamed table", Violation{Kind: KindError, Class: "wrong-object-type", Release: plan.Old, Message: `cannot copy to view "items"`},
+			[]schema.Change{{Op: schema.Renamed, Object: schema.Object{Kind: schema.Table, Table: "products"}, Before: "items"}, {Op: schema.Added, Object: schema.Object{Kind: schema.View, Table: "items"}}}, true,
+			"7. Rename table (COPY)", "table items renamed to products by this step", "sqlc :copyfrom sends COPY, which a view does not take"},
 		{"no catalog", Violation{Kind: KindError, Class: "undefined-column", Release: plan.Old, Message: `column "name" does not exist`}, nil, false,
 			"-", "", "no schema diff: no explanation at all"},
 	}
