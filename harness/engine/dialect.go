@@ -41,7 +41,11 @@ const (
 	// ClassWrongObjectType: an object of another kind than the statement
 	// needs: COPY into a view standing in for a renamed table (PostgreSQL
 	// 42809), a view where a base table is needed (MySQL 1347).
-	ClassWrongObjectType  Class = "wrong-object-type"
+	ClassWrongObjectType Class = "wrong-object-type"
+	// ClassRaised: an error the schema's own code raised (PostgreSQL RAISE
+	// EXCEPTION, P0001; MySQL SIGNAL, 1644), most often a trigger rejecting a
+	// write.
+	ClassRaised           Class = "raised"
 	ClassLockTimeout      Class = "lock-timeout"
 	ClassStatementTimeout Class = "statement-timeout"
 	ClassDeadlock         Class = "deadlock"
@@ -54,7 +58,7 @@ var Classes = []Class{
 	ClassUndefinedColumn, ClassUndefinedTable, ClassAmbiguousColumn, ClassColumnCount,
 	ClassNotNull, ClassUnique, ClassForeignKey, ClassCheck, ClassInvalidValue,
 	ClassOutOfRange, ClassStalePlan, ClassNoConflictTarget, ClassUndefinedObject,
-	ClassUndefinedFunction, ClassTypeMismatch, ClassWrongObjectType,
+	ClassUndefinedFunction, ClassTypeMismatch, ClassWrongObjectType, ClassRaised,
 	ClassLockTimeout, ClassStatementTimeout, ClassDeadlock, ClassSyntax, ClassOther,
 }
 
@@ -220,6 +224,7 @@ var dialects = map[Family]*Dialect{
 			"42883": ClassUndefinedFunction,
 			"42804": ClassTypeMismatch,
 			"42809": ClassWrongObjectType,
+			"P0001": ClassRaised,
 			"55P03": ClassLockTimeout,
 			"57014": ClassStatementTimeout,
 			"40P01": ClassDeadlock,
@@ -282,6 +287,7 @@ var dialects = map[Family]*Dialect{
 			"1305": ClassUndefinedFunction, // FUNCTION or PROCEDURE … does not exist
 			"1630": ClassUndefinedFunction, // MySQL: FUNCTION … does not exist (name parsing)
 			"1347": ClassWrongObjectType,   // 'db.v' is not BASE TABLE
+			"1644": ClassRaised,            // SIGNAL SQLSTATE '45000' in a trigger or routine
 			"1205": ClassLockTimeout,
 			"3024": ClassStatementTimeout,
 			"1969": ClassStatementTimeout, // MariaDB: max_statement_time exceeded

@@ -145,25 +145,27 @@ func Diff(a, b Snapshot) []Change {
 			dropped = append(dropped, Change{Op: Dropped, Object: o})
 		}
 	}
-	// A rename is the one drop and the one add of a kind in a table, alike but
-	// for the name.
+	// A rename is a drop and an add of a kind in a table, alike but for the
+	// name: the one drop and the one add with that detail (two columns renamed
+	// in one step, of two types, are two renames).
 	group := func(c Change) string { return string(c.Object.Kind) + "\x00" + c.Object.Table }
+	like := func(c Change) string { return group(c) + "\x00" + c.Object.Detail }
 	count := func(cs []Change) map[string]int {
 		m := map[string]int{}
 		for _, c := range cs {
-			m[group(c)]++
+			m[like(c)]++
 		}
 		return m
 	}
 	na, nd := count(added), count(dropped)
 	renamedFrom := map[string]string{}
 	for _, d := range dropped {
-		g := group(d)
-		if na[g] != 1 || nd[g] != 1 || d.Object.Kind == Table {
+		k := like(d)
+		if na[k] != 1 || nd[k] != 1 || d.Object.Kind == Table {
 			continue
 		}
 		for _, a := range added {
-			if group(a) == g && a.Object.Detail == d.Object.Detail {
+			if like(a) == k {
 				renamedFrom[a.Object.key()] = d.Object.Name
 			}
 		}

@@ -30,6 +30,14 @@ func TestDiff(t *testing.T) {
 			o[2].Name = "full_name"
 			return o
 		}), []string{"→ column users.name renamed to full_name"}, "one drop and one add alike but for the name is a rename"},
+		{"two columns renamed", New(users), with(users, func(o []Object) []Object {
+			o[1].Name, o[2].Name = "user_id", "full_name"
+			return o
+		}), []string{"→ column users.name renamed to full_name", "→ column users.id renamed to user_id"}, "each drop has the one add of its detail"},
+		{"two columns of one type renamed", New(append(append([]Object(nil), users...), Object{Kind: Column, Table: "users", Name: "nick", Detail: "varchar(100) NOT NULL"})),
+			New(append(append([]Object(nil), users[:2]...), Object{Kind: Column, Table: "users", Name: "a", Detail: "varchar(100) NOT NULL"},
+				Object{Kind: Column, Table: "users", Name: "b", Detail: "varchar(100) NOT NULL"}, users[3])),
+			[]string{"+ column users.a varchar(100) NOT NULL", "+ column users.b varchar(100) NOT NULL", "- column users.name", "- column users.nick"}, "which became which is not known: drops and adds"},
 		{"column type changed", New(users), with(users, func(o []Object) []Object {
 			o[2].Detail = "text NOT NULL"
 			return o

@@ -40,7 +40,17 @@ type recipe struct {
 	when    func(schema.Change) bool
 	pattern string
 	recipe  string
+	// mysql is the recipe on MySQL/MariaDB where it differs (no NOT VALID).
+	mysql   string
 	example string
+}
+
+// recipeFor returns r's recipe for the engine of v ("mariadb:10.11").
+func (r recipe) recipeFor(v Violation) string {
+	if r.mysql != "" && (strings.HasPrefix(v.Engine, "mysql") || strings.HasPrefix(v.Engine, "mariadb")) {
+		return r.mysql
+	}
+	return r.recipe
 }
 
 // recipes is the explanation table, most specific first. Its patterns are those
@@ -77,6 +87,14 @@ var recipes = []recipe{
 	{classes: []string{"undefined-table"}, op: schema.Dropped, object: schema.View,
 		pattern: "20. Drop table (a view)",
 		recipe:  "drop a view only in contract, after no running release reads it; DROP … CASCADE of a table or column drops the views over it too: drop those views first, on purpose",
+		example: "scenarios/cookbook/drop_table_contract.txtar"},
+	{classes: []string{"undefined-table"}, op: schema.Renamed, object: schema.Sequence,
+		pattern: "7. Rename table (a sequence)",
+		recipe:  "code that names a sequence (nextval('…')) breaks on its rename as on a table's: create the new sequence beside it in expand (or let the new release use the column's default), move the new release to it, and drop the old one in contract",
+		example: "scenarios/cookbook/rename_table_naive.txtar"},
+	{classes: []string{"undefined-table"}, op: schema.Dropped, object: schema.Sequence,
+		pattern: "20. Drop table (a sequence)",
+		recipe:  "drop a sequence only in contract, after no running release takes values of it",
 		example: "scenarios/cookbook/drop_table_contract.txtar"},
 	{classes: []string{"undefined-object"}, op: schema.Renamed, object: schema.Constraint,
 		pattern: "19. Rename index / constraint",
@@ -118,6 +136,10 @@ var recipes = []recipe{
 		pattern: "4. Rename column (ambiguous names)",
 		recipe:  "a column renamed to a name another joined table uses makes that name ambiguous in old queries: pick a name no joined table uses, or ship code that qualifies every column first",
 		example: "scenarios/cookbook/add_column_ambiguous.txtar"},
+	{classes: []string{"raised"}, op: schema.Added, object: schema.Trigger,
+		pattern: "16. Add trigger-synced column (a trigger that rejects)",
+		recipe:  "a trigger that rejects rows old code writes breaks old code: have it fill in what old writers leave out (as a sync trigger does) instead of raising, and enforce the rule in contract, once no old writer is left",
+		example: "scenarios/cookbook/rename_column_triggers.txtar"},
 	{classes: []string{"stale-plan"}, op: schema.Added, object: schema.Column,
 		pattern: "1. Add nullable column (Evidence: stale prepared statements)",
 		recipe:  "name the columns a query reads instead of SELECT *: a statement prepared before ADD COLUMN cannot run after it on PostgreSQL (or have the driver re-prepare on 0A000)",
@@ -165,10 +187,12 @@ var recipes = []recipe{
 	{classes: []string{"foreign-key"}, op: schema.Added, object: schema.Constraint,
 		pattern: "11. Add foreign key",
 		recipe:  "a key checks every new write at once, NOT VALID or not (that skips only the rows already there): add it in contract, or once every running release writes only rows that keep it; NOT VALID first and VALIDATE in a later step keeps the check of old rows from locking writers",
+		mysql:   "a key checks every new write at once (foreign_key_checks=0 skips only the rows already there): add it in contract, or once every running release writes only rows that keep it",
 		example: "scenarios/cookbook/add_foreign_key_safe.txtar"},
 	{classes: []string{"check"}, op: schema.Added, object: schema.Constraint,
 		pattern: "12. Add check constraint",
 		recipe:  "a CHECK applies to every new write at once, NOT VALID or not (that skips only the rows already there): add it in contract, or once every running release writes only values it takes; then VALIDATE it in a later step",
+		mysql:   "a CHECK applies to every new write at once (check_constraint_checks=0 skips only the rows already there): add it in contract, or once every running release writes only values it takes",
 		example: "scenarios/cookbook/add_check_safe.txtar"},
 	{kind: KindStall, op: schema.Added, object: schema.Index,
 		pattern: "9. Add index",
@@ -191,9 +215,11 @@ var migrationRecipes = map[string]recipe{
 		example: "scenarios/cookbook/add_unique_safe.txtar"},
 	"foreign-key": {pattern: "11. Add foreign key",
 		recipe:  "add the foreign key NOT VALID, fix the orphans, then VALIDATE it in a later step",
+		mysql:   "fix the orphans first (a migrate step), then add the foreign key in contract, once no running release writes orphans",
 		example: "scenarios/cookbook/add_foreign_key_safe.txtar"},
 	"check": {pattern: "12. Add check constraint",
 		recipe:  "add the CHECK NOT VALID, fix the rows that break it, then VALIDATE it in a later step",
+		mysql:   "fix the rows that break the CHECK first (a migrate step), then add it in contract, once no running release writes such rows",
 		example: "scenarios/cookbook/add_check_safe.txtar"},
 }
 
@@ -212,10 +238,15 @@ func explain(v Violation, diff []schema.Change, read bool) *Explanation {
 		if v.Statement > 0 {
 			cause = fmt.Sprintf("statement %d of the step failed on the rows already in the table", v.Statement)
 		}
-		return &Explanation{Cause: cause, Pattern: r.pattern, Recipe: r.recipe, Example: r.example}
+		return &Explanation{Cause: cause, Pattern: r.pattern, Recipe: r.recipeFor(v), Example: r.example}
 	}
 	if !read {
 		return nil
+	}
+	if v.Kind == KindResult && v.Code == "value" && len(diff) == 0 && strings.HasPrefix(v.Message, "returns ") {
+		return &Explanation{Cause: "the step deleted or rewrote rows the release reads: it finds other rows",
+			Pattern: "5. Drop column (rows)",
+			Recipe:  "delete rows that a running release reads only in contract, once no release needs them; until then mark them (a flag the new release filters on) instead of deleting them"}
 	}
 	if v.Kind == KindResult && v.Code == "value" && len(diff) == 0 {
 		return &Explanation{Cause: "the step rewrote data the release reads, without changing the schema",
@@ -237,7 +268,7 @@ func explain(v Violation, diff []schema.Change, read bool) *Explanation {
 			if !mentions(v, c) {
 				continue
 			}
-			return &Explanation{Cause: c.Describe() + " by this step", Pattern: r.pattern, Recipe: r.recipe, Example: r.example}
+			return &Explanation{Cause: c.Describe() + " by this step", Pattern: r.pattern, Recipe: r.recipeFor(v), Example: r.example}
 		}
 	}
 	if v.Release == plan.New && (v.Class == "undefined-column" || v.Class == "undefined-table") {
@@ -281,6 +312,10 @@ func (r recipe) matches(v Violation) bool {
 func mentions(v Violation, c schema.Change) bool {
 	if v.Kind == KindResult || v.Kind == KindStall || v.Class == "stale-plan" || v.Class == "column-count" {
 		return true
+	}
+	if v.Class == "raised" {
+		// The message is the trigger's own words, naming nothing of the schema.
+		return c.Object.Kind == schema.Trigger
 	}
 	msg := strings.ToLower(v.Message)
 	names := []string{c.Object.Name, c.Object.Table, c.Before}

@@ -3,6 +3,7 @@ package verdict
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/straddle-dev/straddle/harness/plan"
@@ -79,6 +80,14 @@ func TestExplain(t *testing.T) {
 		{"copy into the view of a renamed table", Violation{Kind: KindError, Class: "wrong-object-type", Release: plan.Old, Message: `cannot copy to view "items"`},
 			[]schema.Change{{Op: schema.Renamed, Object: schema.Object{Kind: schema.Table, Table: "products"}, Before: "items"}, {Op: schema.Added, Object: schema.Object{Kind: schema.View, Table: "items"}}}, true,
 			"7. Rename table (COPY)", "table items renamed to products by this step", "sqlc :copyfrom sends COPY, which a view does not take"},
+		{"a trigger that rejects old writes", Violation{Kind: KindError, Class: "raised", Release: plan.Old, Message: "region is required"},
+			[]schema.Change{col(schema.Added, "region", "text", ""), {Op: schema.Added, Object: schema.Object{Kind: schema.Trigger, Table: "orders", Name: "orders_region", Detail: "BEFORE INSERT"}}}, true,
+			"16. Add trigger-synced column (a trigger that rejects)", "trigger orders.orders_region BEFORE INSERT added by this step", "the trigger's RAISE names nothing: the trigger the step added explains it"},
+		{"sequence renamed", Violation{Kind: KindError, Class: "undefined-table", Release: plan.Old, Message: `relation "invoice_no_seq" does not exist`},
+			[]schema.Change{{Op: schema.Renamed, Object: schema.Object{Kind: schema.Sequence, Name: "invoice_number_seq"}, Before: "invoice_no_seq"}}, true,
+			"7. Rename table (a sequence)", "sequence invoice_no_seq renamed to invoice_number_seq by this step", "nextval('invoice_no_seq')"},
+		{"rows deleted", Violation{Kind: KindResult, Code: "value", Release: plan.Old, Message: "returns 0 rows where it returned 1"}, nil, true,
+			"5. Drop column (rows)", "the step deleted or rewrote rows the release reads: it finds other rows", "a DELETE in migrate is no change of type"},
 		{"no catalog", Violation{Kind: KindError, Class: "undefined-column", Release: plan.Old, Message: `column "name" does not exist`}, nil, false,
 			"-", "", "no schema diff: no explanation at all"},
 	}
@@ -113,6 +122,22 @@ func TestRecipeExamplesExist(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join("..", "..", r.example)); err != nil {
 			t.Errorf("recipe %q: example %s: %v", r.pattern, r.example, err)
+		}
+	}
+}
+
+// TestRecipeOnMySQL: MySQL and MariaDB have no NOT VALID; their advice does
+// not say it (truth pass: a failed CHECK step on MariaDB was told to add it NOT
+// VALID).
+func TestRecipeOnMySQL(t *testing.T) {
+	for _, engine := range []string{"postgres:15", "mariadb:10.11", "mysql:8.4"} {
+		v := Violation{Kind: KindMigration, Class: "check", Phase: plan.Expand, Statement: 1, Engine: engine}
+		e := explain(v, nil, false)
+		if e == nil {
+			t.Fatalf("%s: no explanation", engine)
+		}
+		if got, want := strings.Contains(e.Recipe, "NOT VALID"), engine == "postgres:15"; got != want {
+			t.Errorf("%s: recipe %q says NOT VALID: %v, want %v", engine, e.Recipe, got, want)
 		}
 	}
 }

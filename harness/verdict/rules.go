@@ -459,6 +459,10 @@ func touches(q RuleQuery, c candidate, sp ruleSpec) bool {
 		}
 		return false
 	}
+	if c.change.Object.Kind == schema.Sequence {
+		// nextval('seq'), currval, a DEFAULT naming it, or reading it as a table.
+		return hasWord(q.SQL, c.name)
+	}
 	t := strings.ToLower(c.table)
 	writes, reads := slices.Contains(q.Writes, t), slices.Contains(q.Reads, t)
 	if !writes && (sp.writers || !reads) {
@@ -602,6 +606,8 @@ func suggest(c candidate, sp ruleSpec) string {
 		if l := removedLabels(columnType(c.change.Before), columnType(c.change.Object.Detail)); len(l) > 0 {
 			return fmt.Sprintf("a query that writes the label '%s', e.g. UPDATE %s SET %s = '%s' WHERE …", l[0], c.table, c.name, l[0])
 		}
+	case c.change.Object.Kind == schema.Sequence:
+		return fmt.Sprintf("a query that takes a value of the sequence, e.g. SELECT nextval('%s')", c.name)
 	case sp.writers:
 		return fmt.Sprintf("an INSERT into %s as the old release writes it, e.g. INSERT INTO %s (…) VALUES (…)", c.table, c.table)
 	case c.change.Object.Kind == schema.Column && c.name != "":
