@@ -326,7 +326,12 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 		}
 		ls = append(ls, lv)
 	}
+	stopped := false
 	stopAll := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
 		var errs []error
 		for _, lv := range ls {
 			if lv.c == nil {
@@ -362,6 +367,21 @@ func runStep(ctx context.Context, cfg rolloutConfig, pol requirements, ap *appli
 		case <-lv.c.Failed():
 		case <-ctx.Done():
 		}
+	}
+	// A step that fails on rows the traffic had in flight is applied again on
+	// the state whole passes leave (progress.quiesce).
+	prog.quiesce = func(ctx context.Context) error {
+		if err := stopAll(); err != nil {
+			return err
+		}
+		for _, lv := range ls {
+			w := lv.during
+			w.Stop = nil
+			if err := lv.w.Pass(ctx, w, lv.sink); err != nil {
+				return fmt.Errorf("%s release during %s: %w", lv.rel, s.Boundary, err)
+			}
+		}
+		return nil
 	}
 	stopMon := mon.Watch(ctx, prog.Progress)
 	ok, err := ap.apply(ctx, cfg, s, prog)
@@ -554,6 +574,26 @@ func (ap *applier) apply(ctx context.Context, cfg rolloutConfig, s boundStep, st
 			}
 			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
 		}
+		if de := engine.Classify(failed); de != nil && inFlightClasses[de.Class] && stmt != nil && stmt.quiesce != nil && ctx.Err() == nil {
+			// Whether the traffic's rows stood in the step's way depends on
+			// when the step ran in their passes: apply it again on the state
+			// whole passes leave, which the next run meets too. Its failure
+			// there stands; its success is the step's, noted.
+			if err := stmt.quiesce(ctx); err != nil {
+				return false, err
+			}
+			if !ap.dialect.TransactionalDDL || s.NoTransaction || len(s.Statements) == 1 {
+				from = n - 1
+			} else {
+				from = 0
+			}
+			var n2 int
+			if n2, failed = ap.statements(ctx, s, stmt, from); failed == nil {
+				ev.Note = fmt.Sprintf("%s failed while the releases' traffic ran (%s %s: %s) and applied once it stopped: rows their writes had in flight stood in its way, as they may in production", s.Boundary, de.Code, de.Class, strings.Join(strings.Fields(de.Message), " "))
+			} else {
+				n = n2
+			}
+		}
 		var pe *probeError
 		if errors.As(failed, &pe) {
 			return false, pe.err
@@ -640,6 +680,18 @@ func (ap *applier) ownLocks(ctx context.Context, p *progress, k int) {
 type progress struct {
 	*lockwatch.Progress
 	between func(ctx context.Context, k int) error
+	// quiesce, set while the releases' traffic runs during the step, stops it
+	// and runs one whole pass of each release, so that the state is one whole
+	// passes leave, with no write in flight.
+	quiesce func(ctx context.Context) error
+}
+
+// inFlightClasses are failures of a step on the rows in a table: rows a
+// release's traffic may have had in flight when the step ran (inserted, not
+// yet deleted by the same pass; a value being written).
+var inFlightClasses = map[engine.Class]bool{
+	engine.ClassNotNull: true, engine.ClassUnique: true, engine.ClassCheck: true, engine.ClassForeignKey: true,
+	engine.ClassInvalidValue: true, engine.ClassOutOfRange: true,
 }
 
 // statements runs s's statements, in one transaction where the dialect has
