@@ -64,7 +64,8 @@ func Load(ctx context.Context, src, repoDir string) ([]Query, error) {
 }
 
 // sqlcConfigs are the names sqlc looks for its config under. A directory that
-// holds one is a sqlc project, read through its config; else its *.sql files are
+// holds one is a sqlc project, read through its config; else, with sqlc's
+// *.sql.go files, its *.go files are generated code; else its *.sql files are
 // query files; else its *.go files are generated code.
 var sqlcConfigs = []string{"sqlc.yaml", "sqlc.yml", "sqlc.json"}
 
@@ -118,9 +119,15 @@ func loadTree(ctx context.Context, t fileTree, src, p string) ([]Query, error) {
 			config = t.join(p, n)
 		}
 	}
+	generated := slices.ContainsFunc(goFiles, func(f string) bool { return strings.HasSuffix(f, ".sql.go") })
 	switch {
 	case config != "":
 		return loadConfig(ctx, t, config) // a sqlc project: its config names the queries and engine
+	case generated:
+		// sqlc's output beside its query files (sqlc writes queries.sql.go
+		// next to queries.sql when both paths are one directory): the
+		// generated code is what the binary sends.
+		return loadGoCode(ctx, t, goFiles)
 	case len(sqlFiles) > 0:
 		var all []Query
 		for _, f := range sqlFiles {

@@ -143,6 +143,15 @@ func TestLoadSQLCSources(t *testing.T) {
 		want:   []got{{"AddEvent", "db/query.sql.go:3", "INSERT INTO `events` (id) VALUES ($1)", engine.MySQL, 1}},
 		reason: "sqlc writes a backtick inside a raw string as ` + \"`\" + `: the constant is the concatenation (was dropped; sqlc's coalesce_params/mysql)",
 	}, {
+		name: "generated code beside its query file",
+		files: map[string]string{
+			"db/query.sql":    "-- name: GetAuthor :one\nSELECT * FROM authors WHERE id = $1;\n",
+			"db/query.sql.go": "package db\n\nconst getAuthor = `-- name: GetAuthor :one\nSELECT id, name FROM authors WHERE id = $1\n`\n",
+		},
+		src:    "db",
+		want:   []got{{"GetAuthor", "db/query.sql.go:3", "SELECT id, name FROM authors WHERE id = $1", engine.Postgres, 1}},
+		reason: "sqlc writes query.sql.go beside query.sql when queries: and out: are one directory (FTL): the generated code is what the binary sends, its star expanded",
+	}, {
 		name:  "generated code for mysql",
 		files: map[string]string{"db/query.sql.go": generatedMySQL},
 		src:   "db/query.sql.go",
