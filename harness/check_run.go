@@ -227,7 +227,13 @@ func syntaxError(run verdict.RunInput, in *familyInputs) error {
 			continue
 		}
 		file, line := statementAt(in.set, m)
-		return plan.Errorf(file, line, "%s rejects this migration statement as invalid SQL (%s): %s", run.Engine, m.Code, m.Message)
+		hint := ""
+		if strings.HasPrefix(run.Engine, "mariadb") {
+			// MySQL 8's own syntax (CAST … AS JSON, functional index parts,
+			// ->> paths in DDL) is no MariaDB's.
+			hint = "; if the project targets MySQL and not MariaDB, check it with --engine mysql:VERSION"
+		}
+		return plan.Errorf(file, line, "%s rejects this migration statement as invalid SQL (%s): %s%s", run.Engine, m.Code, m.Message, hint)
 	}
 	for _, c := range run.Snapshot.Cells {
 		for _, fl := range c.Failures {
