@@ -540,8 +540,10 @@ func ms(d time.Duration) float64 {
 	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
 }
 
-// rewriting are the statements that change rows already in a table.
-var rewriting = regexp.MustCompile(`(?i)(^|[^a-z0-9_$])(update|delete|truncate|replace|merge|using)([^a-z0-9_$]|$)`)
+// rewriting are the statements that change rows already in a table: DML, and
+// DDL that converts a column's values (ALTER … TYPE [USING], MySQL's MODIFY
+// and CHANGE).
+var rewriting = regexp.MustCompile(`(?i)(^|[^a-z0-9_$])(update|delete|truncate|replace|merge|using|type|modify|change)([^a-z0-9_$]|$)`)
 
 // readsRows matches "returns N rows where it returned M", a value finding about
 // how many rows a read returns.

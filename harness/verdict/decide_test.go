@@ -667,6 +667,8 @@ func TestValueRewritten(t *testing.T) {
 		{"UPDATE orders SET amount = amount * 100", "SELECT amount AS total FROM orders WHERE id = $1", "column total reads 1250 where it read 12.5", true, "an alias: straddle cannot tell the column, the step rewrites the table"},
 		{"DELETE FROM plans WHERE id = 2", "SELECT name FROM plans WHERE id = $1", "returns 0 rows where it returned 1", true, "rows deleted under a reader"},
 		{"UPDATE t SET a = 1", "SELECT * FROM t", "column b reads 2 where it read 1", true, "a star names no column: keep"},
+		{"ALTER TABLE prices ALTER COLUMN amount TYPE numeric(10,0)", "SELECT amount FROM prices WHERE id = $1", "column amount reads 13 where it read 12.50", true, "a type change converts the values"},
+		{"ALTER TABLE prices MODIFY amount DECIMAL(10,0)", "SELECT amount FROM prices WHERE id = ?", "column amount reads 13 where it read 12.50", true, "MySQL's MODIFY too"},
 	}
 	for _, tt := range tests {
 		in := RunInput{StepSQL: map[string]string{"0003_step": tt.step}, Texts: map[plan.Release]map[string]string{plan.Old: {"Q": tt.query}}}
