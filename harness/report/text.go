@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/straddle-dev/straddle/harness/schema"
 	"github.com/straddle-dev/straddle/harness/verdict"
 )
 
@@ -375,7 +376,18 @@ func (p *textPrinter) schema(run verdict.Run) {
 				name = ""
 			}
 			name += strings.Repeat(" ", width-utf8.RuneCountInString(name))
-			p.line("    ", name, "  ", truncate(c.String(), max(textWidth-6-width, 72)))
+			line, budget := c.String(), max(textWidth-6-width, 30)
+			if head, change, ok := strings.Cut(line, ": "); ok && c.Op == schema.Changed && utf8.RuneCountInString(line) > budget {
+				// A change of detail too long for the line: what it was and what
+				// it is on a line of their own, not cut in the middle.
+				pad := "    " + strings.Repeat(" ", width)
+				p.line("    ", name, "  ", head+":")
+				was, is, _ := strings.Cut(change, " → ")
+				p.line(pad, "    ", truncate(was, max(textWidth-10-width, 30)))
+				p.line(pad, "  → ", truncate(is, max(textWidth-10-width, 30)))
+				continue
+			}
+			p.line("    ", name, "  ", truncate(line, budget))
 		}
 	}
 }
