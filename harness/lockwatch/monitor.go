@@ -34,6 +34,7 @@ type Monitor struct {
 	mu    sync.Mutex
 	seen  map[waitKey]lockWait
 	polls int // successful polls during the current step
+	fails int // polls during the current step whose activity query failed
 	// behind is whom the migration was last seen waiting for during the current
 	// step (nil if never): a query seen queued behind the migration in a poll
 	// that caught the migration between two views gets it from here.
@@ -135,7 +136,7 @@ func (m *Monitor) Watch(ctx context.Context, prog *Progress) (stop func()) {
 		return func() {}
 	}
 	m.mu.Lock()
-	m.seen, m.polls, m.behind = map[waitKey]lockWait{}, 0, nil
+	m.seen, m.polls, m.fails, m.behind = map[waitKey]lockWait{}, 0, 0, nil
 	m.mu.Unlock()
 	halt, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -158,8 +159,10 @@ func (m *Monitor) Watch(ctx context.Context, prog *Progress) (stop func()) {
 
 // lookup returns the most telling wait seen for a release's query during the
 // current step. blind is true when the Monitor cannot vouch either way (there is
-// none, or none of its polls has worked this step): stalls are then judged by
-// latency alone.
+// none, or its polls failed this step and none worked): stalls are then judged by
+// latency alone. A Monitor none of whose polls even finished was starved by a
+// busy machine, not blind: a query it never saw waiting is no stall (a long
+// latency with no evidence of a lock is the machine's, not a finding).
 func (m *Monitor) lookup(rel plan.Release, query string) (w lockWait, ok, blind bool) {
 	if m == nil {
 		return lockWait{}, false, true
@@ -167,7 +170,7 @@ func (m *Monitor) lookup(rel plan.Release, query string) (w lockWait, ok, blind 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w, ok = m.seen[waitKey{rel, query}]
-	return w, ok, m.polls == 0
+	return w, ok, m.polls == 0 && m.fails > 0
 }
 
 // Close closes the monitor's connection. A nil Monitor has none.
@@ -209,6 +212,11 @@ type edge struct {
 func (m *Monitor) poll(ctx context.Context, prog *Progress) {
 	ss, err := m.sessions(ctx, m.activity)
 	if err != nil {
+		if ctx.Err() == nil {
+			m.mu.Lock()
+			m.fails++
+			m.mu.Unlock()
+		}
 		return
 	}
 	now := time.Now()

@@ -84,3 +84,23 @@ func TestProgressAt(t *testing.T) {
 		t.Errorf("locked = %v, want users by 1, orders by 2", p.locked)
 	}
 }
+
+// TestStarvedMonitorIsNoEvidence: a Monitor none of whose polls finished while
+// a step ran (a machine with every core busy, CI beside other work) cannot vouch
+// for a lock wait; a long latency then is the machine's, not a stall — in a CI
+// run 2 of 490 verdicts flipped on such stalls. A Monitor whose polls failed
+// (the server refused its views) is blind: latency alone decides, as without one.
+func TestStarvedMonitorIsNoEvidence(t *testing.T) {
+	m := &Monitor{seen: map[waitKey]lockWait{}}
+	if _, _, blind := m.lookup(plan.Old, "GetUser"); blind {
+		t.Error("no poll finished: not blind, no evidence of a wait")
+	}
+	m.fails = 1
+	if _, _, blind := m.lookup(plan.Old, "GetUser"); !blind {
+		t.Error("its polls failed: blind, latency decides")
+	}
+	var none *Monitor
+	if _, _, blind := none.lookup(plan.Old, "GetUser"); !blind {
+		t.Error("no monitor: blind")
+	}
+}
