@@ -120,6 +120,18 @@ var recipes = []recipe{
 		pattern: "6. Change column type",
 		recipe:  "old code's functions, operators and values are typed for the old column: add a column of the new type with a sync trigger in expand, backfill in migrate, move readers and writers to it, and drop the old column in contract",
 		example: "scenarios/cookbook/change_column_type_contract.txtar"},
+	{classes: []string{"no-conflict-target"}, op: schema.Dropped, object: schema.Constraint,
+		pattern: "19. Rename index / constraint (ON CONFLICT)",
+		recipe:  "ON CONFLICT (columns) needs a unique index or constraint on exactly those columns, without a WHERE: keep it until no running release upserts on it, and build its replacement beside it in expand (a partial index does not serve an ON CONFLICT without the same WHERE)",
+		example: "scenarios/cookbook/rename_index_copy.txtar"},
+	{classes: []string{"no-conflict-target"}, op: schema.Dropped, object: schema.Index,
+		pattern: "19. Rename index / constraint (ON CONFLICT)",
+		recipe:  "ON CONFLICT (columns) needs a unique index or constraint on exactly those columns, without a WHERE: keep it until no running release upserts on it, and build its replacement beside it in expand (a partial index does not serve an ON CONFLICT without the same WHERE)",
+		example: "scenarios/cookbook/rename_index_copy.txtar"},
+	{classes: []string{"no-conflict-target"}, op: schema.Changed, object: schema.Index,
+		pattern: "19. Rename index / constraint (ON CONFLICT)",
+		recipe:  "ON CONFLICT (columns) needs a unique index or constraint on exactly those columns, without a WHERE: keep it until no running release upserts on it, and build its replacement beside it in expand (a partial index does not serve an ON CONFLICT without the same WHERE)",
+		example: "scenarios/cookbook/rename_index_copy.txtar"},
 	{classes: []string{"not-null"}, op: schema.Added, object: schema.Column, detail: "NOT NULL",
 		pattern: "3. Add NOT NULL column",
 		recipe:  "add the column nullable or with a default in expand, backfill in migrate, and make it NOT NULL in contract once every writer sets it",
@@ -312,6 +324,13 @@ func (r recipe) matches(v Violation) bool {
 func mentions(v Violation, c schema.Change) bool {
 	if v.Kind == KindResult || v.Kind == KindStall || v.Class == "stale-plan" || v.Class == "column-count" {
 		return true
+	}
+	if v.Class == "no-conflict-target" {
+		// "there is no unique or exclusion constraint matching the ON CONFLICT
+		// specification" names nothing: a unique index or constraint the step
+		// dropped or changed explains it.
+		return c.Object.Kind == schema.Index && strings.Contains(c.Before+c.Object.Detail, "UNIQUE") ||
+			c.Object.Kind == schema.Constraint && strings.Contains(strings.ToUpper(c.Object.Detail), "UNIQUE")
 	}
 	if v.Class == "raised" {
 		// The message is the trigger's own words, naming nothing of the schema.

@@ -88,6 +88,10 @@ func TestExplain(t *testing.T) {
 			"7. Rename table (a sequence)", "sequence invoice_no_seq renamed to invoice_number_seq by this step", "nextval('invoice_no_seq')"},
 		{"rows deleted", Violation{Kind: KindResult, Code: "value", Release: plan.Old, Message: "returns 0 rows where it returned 1"}, nil, true,
 			"5. Drop column (rows)", "the step deleted or rewrote rows the release reads: it finds other rows", "a DELETE in migrate is no change of type"},
+		{"upsert target dropped", Violation{Kind: KindError, Class: "no-conflict-target", Release: plan.Old, Message: "there is no unique or exclusion constraint matching the ON CONFLICT specification"},
+			[]schema.Change{{Op: schema.Dropped, Object: schema.Object{Kind: schema.Constraint, Table: "actions", Name: "actions_name_unique", Detail: "UNIQUE (name)"}},
+				{Op: schema.Added, Object: schema.Object{Kind: schema.Index, Table: "actions", Name: "actions_name_ns", Detail: "UNIQUE (name) WHERE (namespace_id IS NULL)"}}}, true,
+			"19. Rename index / constraint (ON CONFLICT)", "constraint actions.actions_name_unique dropped by this step", "opentdf: the constraint replaced by a partial index"},
 		{"no catalog", Violation{Kind: KindError, Class: "undefined-column", Release: plan.Old, Message: `column "name" does not exist`}, nil, false,
 			"-", "", "no schema diff: no explanation at all"},
 	}
