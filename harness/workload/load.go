@@ -156,6 +156,9 @@ type fileTree interface {
 	// list returns the names of the files (not subdirectories) in directory p,
 	// sorted.
 	list(ctx context.Context, p string) ([]string, error)
+	// glob returns the files and directories that pattern (path.Match's syntax
+	// in each component, as filepath.Glob) matches, sorted.
+	glob(ctx context.Context, pattern string) ([]string, error)
 	join(dir, name string) string
 	// display is how errors and queries name p.
 	display(p string) string
@@ -206,6 +209,14 @@ func (diskTree) list(_ context.Context, p string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+func (diskTree) glob(_ context.Context, pattern string) ([]string, error) {
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, plan.Errorf(pattern, 0, "bad pattern: %v", err)
+	}
+	return m, nil
 }
 
 func (diskTree) join(dir, name string) string { return filepath.Join(dir, name) }
@@ -304,6 +315,42 @@ func (g *gitTree) list(ctx context.Context, p string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+func (g *gitTree) glob(ctx context.Context, pattern string) ([]string, error) {
+	if _, err := path.Match(pattern, ""); err != nil {
+		return nil, plan.Errorf(g.display(pattern), 0, "bad pattern: %v", err)
+	}
+	// The directories before the first component with a wildcard, listed
+	// whole, each path matched against the pattern.
+	parts := strings.Split(pattern, "/")
+	k := 0
+	for k < len(parts) && !strings.ContainsAny(parts[k], "*?[]") {
+		k++
+	}
+	prefix := path.Join(parts[:k]...)
+	if prefix == "" {
+		prefix = "."
+	}
+	out, err := git(ctx, g.dir, "ls-tree", "-r", "-t", "--name-only", "-z", g.obj(prefix))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, nil // no such directory at the revision: no match
+	}
+	var matches []string
+	for _, rel := range strings.Split(string(out), "\x00") {
+		if rel == "" {
+			continue
+		}
+		p := path.Join(prefix, rel)
+		if ok, _ := path.Match(path.Clean(pattern), p); ok {
+			matches = append(matches, p)
+		}
+	}
+	sort.Strings(matches)
+	return matches, nil
 }
 
 func (g *gitTree) join(dir, name string) string { return path.Join(dir, name) }

@@ -104,6 +104,10 @@ func TestLoadGit(t *testing.T) {
 	write("queries/notes.txt", "not queries\n")
 	write("queries/sub/c.sql", "-- name: Nested\nSELECT 1;\n")
 	write("bad/x.sql", "-- name: Bad :first\nSELECT 1;\n")
+	write("globbed/sqlc.yaml", "version: \"2\"\nsql:\n  - engine: postgresql\n    schema: schema.sql\n    queries: \"mods/*/queries.sql\"\n    gen: {go: {package: db, out: db}}\n")
+	write("globbed/mods/users/queries.sql", "-- name: GetUserGlob :one\nSELECT 1;\n")
+	write("globbed/mods/teams/queries.sql", "-- name: GetTeamGlob :one\nSELECT 2;\n")
+	write("globbed/mods/teams/other.sql", "-- name: NotMatched :one\nSELECT 3;\n")
 	gitT("add", ".")
 	gitT("commit", "-q", "-m", "v1")
 	gitT("tag", "v1")
@@ -124,6 +128,10 @@ func TestLoadGit(t *testing.T) {
 		{"directory at HEAD", "git:HEAD:queries/", repo, []string{"git:HEAD:queries/a.sql:1 GetUserV2"}, "", "a trailing slash is fine"},
 		{"file at relative revision", "git:HEAD~1:queries/a.sql", repo, []string{"git:HEAD~1:queries/a.sql:1 GetUser"}, "", "a single file"},
 		{"path relative to dir", "git:v1:a.sql", sub, []string{"git:v1:a.sql:1 GetUser"}, "", "PATH is relative to repoDir, like a command-line path"},
+		{"sqlc config with a pattern", "git:v1:globbed/sqlc.yaml", repo, []string{"git:v1:globbed/mods/teams/queries.sql:1 GetTeamGlob", "git:v1:globbed/mods/users/queries.sql:1 GetUserGlob"}, "",
+			"queries: mods/*/queries.sql is expanded as sqlc expands it (goalert's swo/*/queries.sql), at the revision"},
+		{"sqlc config with a pattern on disk", filepath.Join(repo, "globbed", "sqlc.yaml"), repo, []string{filepath.Join(repo, "globbed/mods/teams/queries.sql") + ":1 GetTeamGlob", filepath.Join(repo, "globbed/mods/users/queries.sql") + ":1 GetUserGlob"}, "",
+			"and on disk"},
 		{"unknown revision", "git:v9:queries", repo, nil, `git:v9:queries: unknown git revision "v9"`, "the error names the revision"},
 		{"missing path", "git:v1:nope", repo, nil, "git:v1:nope: nope does not exist at revision v1", "the error names the path"},
 		{"deleted file", "git:HEAD:queries/b.sql", repo, nil, "git:HEAD:queries/b.sql: queries/b.sql does not exist at revision HEAD", "files deleted since"},

@@ -122,25 +122,40 @@ func loadConfig(ctx context.Context, t fileTree, p string) ([]Query, error) {
 			return nil, plan.Errorf(name, 0, "package %d: no queries:", i+1)
 		}
 		for _, q := range pkg.Queries {
-			qp := t.join(dir, q)
-			kind, err := t.kind(ctx, qp)
-			if err != nil {
-				return nil, err
+			// A path with *, ?, [ or ] is a pattern, expanded as sqlc expands it
+			// (filepath.Glob: queries/**, swo/*/queries.sql); one that matches
+			// nothing adds nothing, as in sqlc.
+			paths := []string{t.join(dir, q)}
+			if strings.ContainsAny(q, "*?[]") {
+				var err error
+				if paths, err = t.glob(ctx, t.join(dir, q)); err != nil {
+					return nil, err
+				}
 			}
 			var files []string
-			switch kind {
-			case "":
-				return nil, plan.Errorf(name, 0, "queries: %s: %s does not exist", q, t.display(qp))
-			case "file":
-				files = []string{qp}
-			default:
-				names, err := t.list(ctx, qp)
+			for _, qp := range paths {
+				kind, err := t.kind(ctx, qp)
 				if err != nil {
 					return nil, err
 				}
-				for _, n := range names {
-					if strings.HasSuffix(n, ".sql") {
-						files = append(files, t.join(qp, n))
+				switch kind {
+				case "":
+					return nil, plan.Errorf(name, 0, "queries: %s: %s does not exist", q, t.display(qp))
+				case "file":
+					if strings.HasSuffix(qp, ".sql") || !strings.ContainsAny(q, "*?[]") {
+						files = append(files, qp)
+					}
+				default:
+					names, err := t.list(ctx, qp)
+					if err != nil {
+						return nil, err
+					}
+					for _, n := range names {
+						// sqlc reads a directory's *.sql files but hidden ones and
+						// down migrations (sqlpath.Glob).
+						if strings.HasSuffix(n, ".sql") && !strings.HasPrefix(n, ".") && !strings.HasSuffix(n, ".down.sql") {
+							files = append(files, t.join(qp, n))
+						}
 					}
 				}
 			}

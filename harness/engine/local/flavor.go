@@ -55,7 +55,9 @@ type setup struct {
 
 // adminUser is the superuser of every local server.
 const (
-	pgAdmin    = "straddle"
+	// postgres, as in the official image and most installs: migrations grant to it
+	// and make it the owner (GRANT … TO postgres).
+	pgAdmin    = "postgres"
 	mysqlAdmin = "root"
 )
 
