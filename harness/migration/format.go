@@ -34,10 +34,14 @@ const (
 	// Liquibase: formatted SQL files (--liquibase formatted sql), one step per
 	// --changeset author:id, files in name order.
 	Liquibase Format = "liquibase"
+	// SQLMigrate: rubenv/sql-migrate's files, any name, with -- +migrate Up /
+	// Down sections; only Up is applied; the whole name is the migration's id,
+	// ordered by its leading number, then by name.
+	SQLMigrate Format = "sql-migrate"
 )
 
 // Formats lists the formats in the order detection reports them.
-var Formats = []Format{GolangMigrate, Goose, Dbmate, Flyway, Atlas, Sqitch, Liquibase, Plain}
+var Formats = []Format{GolangMigrate, Goose, Dbmate, Flyway, Atlas, Sqitch, Liquibase, SQLMigrate, Plain}
 
 // ParseFormat returns the format named s. Its error wraps plan.ErrBadInput and
 // lists the valid names.
@@ -67,12 +71,14 @@ var (
 	reDbmateName    = regexp.MustCompile(`^([0-9]+).*\.sql$`)
 	reLeadingNumber = regexp.MustCompile(`^[0-9]+`)
 
-	reGooseUp        = regexp.MustCompile(`(?im)^--\s*\+goose\s+up\s*$`)
-	reDbmateUp       = regexp.MustCompile(`(?m)^--\s*migrate:up\b`)
-	reGooseMarker    = regexp.MustCompile(`^--\s*\+goose\b(.*)$`)
-	reDbmateMarker   = regexp.MustCompile(`^--\s*migrate:(up|down)\b(.*)$`)
-	reDirective      = regexp.MustCompile(`^\s*--\s*straddle:(\S*)(.*)$`)
-	reFlywayConfNoTx = regexp.MustCompile(`(?m)^\s*executeInTransaction\s*=\s*false\s*$`)
+	reGooseUp          = regexp.MustCompile(`(?im)^--\s*\+goose\s+up\s*$`)
+	reDbmateUp         = regexp.MustCompile(`(?m)^--\s*migrate:up\b`)
+	reGooseMarker      = regexp.MustCompile(`^--\s*\+goose\b(.*)$`)
+	reSQLMigrateUp     = regexp.MustCompile(`(?im)^--\s*\+migrate\s+up\b`)
+	reSQLMigrateMarker = regexp.MustCompile(`^--\s*\+migrate\b(.*)$`)
+	reDbmateMarker     = regexp.MustCompile(`^--\s*migrate:(up|down)\b(.*)$`)
+	reDirective        = regexp.MustCompile(`^\s*--\s*straddle:(\S*)(.*)$`)
+	reFlywayConfNoTx   = regexp.MustCompile(`(?m)^\s*executeInTransaction\s*=\s*false\s*$`)
 )
 
 // classify guesses the format of one file from its name, then its content.
@@ -91,14 +97,18 @@ func markers(path, src string) (Format, error) {
 	if isLiquibase(src) {
 		return Liquibase, nil
 	}
-	goose, dbmate := reGooseUp.MatchString(src), reDbmateUp.MatchString(src)
+	goose, dbmate, sqlMigrate := reGooseUp.MatchString(src), reDbmateUp.MatchString(src), reSQLMigrateUp.MatchString(src)
 	switch {
 	case goose && dbmate:
 		return "", plan.Errorf(path, 0, "has both goose (-- +goose Up) and dbmate (-- migrate:up) sections; keep one")
+	case (goose || dbmate) && sqlMigrate:
+		return "", plan.Errorf(path, 0, "has both sql-migrate (-- +migrate Up) and goose or dbmate sections; keep one")
 	case goose:
 		return Goose, nil
 	case dbmate:
 		return Dbmate, nil
+	case sqlMigrate:
+		return SQLMigrate, nil
 	}
 	return Plain, nil
 }
@@ -113,6 +123,7 @@ var wants = map[Format]string{
 	Atlas:         "Atlas files are named VERSION_NAME.sql next to an atlas.sum",
 	Sqitch:        "sqitch changes are listed in sqitch.plan, with deploy/CHANGE.sql",
 	Liquibase:     "Liquibase formatted SQL files start with --liquibase formatted sql",
+	SQLMigrate:    "sql-migrate files have a -- +migrate Up section",
 }
 
 // nameOf returns the version and display name of a migration file of format f,
@@ -140,6 +151,9 @@ func nameOf(f Format, path, base string) (version, name string, skip bool, err e
 	case Atlas:
 		version, name = atlasName(base)
 		return version, name, false, nil
+	case SQLMigrate:
+		name = strings.TrimSuffix(base, ".sql")
+		return name, name, false, nil
 	case Goose, Dbmate:
 		re := reGooseName
 		if f == Dbmate {
@@ -215,6 +229,10 @@ func parseBody(f Format, syn syntax, path, src string) (body, error) {
 		b.stmts, b.noTx, upLine, err = parseGoose(syn, path, lines)
 	case Dbmate:
 		b.stmts, b.noTx, upLine, err = parseDbmate(syn, path, lines)
+	case SQLMigrate:
+		// sql-migrate runs a file in a transaction unless its Up line says
+		// notransaction, statement by statement.
+		b.stmts, b.noTx, upLine, err = parseSections(sqlMigrateTool, syn, path, lines)
 	case Atlas:
 		// -- atlas:delimiter X: statements end at X, as after a DELIMITER line.
 		text, base := src, 1
@@ -355,6 +373,27 @@ func parseAllow(path string, line int, rest string) (plan.Allow, error) {
 // parseGoose reads the Up section of a goose file. Outside StatementBegin/End
 // blocks the section is split like any SQL; each block is one statement.
 func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noTx bool, upLine int, err error) {
+	return parseSections(gooseTool, syn, path, lines)
+}
+
+// sectionTool is a tool whose files have Up and Down sections marked by
+// comments: goose (-- +goose Up) and sql-migrate, which grew from goose
+// (-- +migrate Up, -- +migrate Up notransaction).
+type sectionTool struct {
+	name   string         // "goose"
+	mark   string         // "-- +goose"
+	marker *regexp.Regexp // a marker line; its group 1 is the command
+}
+
+var (
+	gooseTool      = sectionTool{"goose", "-- +goose", reGooseMarker}
+	sqlMigrateTool = sectionTool{"sql-migrate", "-- +migrate", reSQLMigrateMarker}
+)
+
+// parseSections reads the Up section of a file of tool. Outside
+// StatementBegin/End blocks the section is split like any SQL; each block is
+// one statement.
+func parseSections(tool sectionTool, syn syntax, path string, lines []string) (stmts []Statement, noTx bool, upLine int, err error) {
 	const (
 		before = iota
 		up
@@ -381,7 +420,7 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 			return err
 		}
 		if state == before && len(s) > 0 {
-			return plan.Errorf(path, s[0].Line, "SQL before -- +goose Up belongs to no section; move it below the Up annotation")
+			return plan.Errorf(path, s[0].Line, "SQL before %s Up belongs to no section; move it below the Up annotation", tool.mark)
 		}
 		stmts = append(stmts, s...)
 		return nil
@@ -389,7 +428,7 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 	for i, raw := range lines {
 		n := i + 1
 		t := strings.TrimRight(raw, " \t\r\n")
-		m := reGooseMarker.FindStringSubmatch(t)
+		m := tool.marker.FindStringSubmatch(t)
 		if m == nil {
 			switch {
 			case state == down:
@@ -405,16 +444,23 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 		}
 		cmd := strings.ToUpper(strings.Join(strings.Fields(m[1]), " "))
 		switch {
-		case cmd == "NO TRANSACTION":
+		case cmd == "NO TRANSACTION" && tool.name == "goose":
 			noTx = true
-		case cmd == "ENVSUB ON" || cmd == "ENVSUB OFF":
+		case cmd == "UP NOTRANSACTION" && tool.name == "sql-migrate" && state == before:
+			// sql-migrate's own switch, on the Up line.
+			noTx = true
+			if err := flush(); err != nil {
+				return nil, false, 0, err
+			}
+			state, upLine = up, n
+		case tool.name == "goose" && (cmd == "ENVSUB ON" || cmd == "ENVSUB OFF"):
 			// goose substitutes ${VAR} from its environment; straddle sends the
 			// text as written.
 		case state == down:
 			// The Down section is never applied; its annotations are goose's business.
 		case cmd == "UP":
 			if state != before {
-				return nil, false, 0, plan.Errorf(path, n, "second -- +goose Up annotation (the first is on line %d)", upLine)
+				return nil, false, 0, plan.Errorf(path, n, "second "+tool.mark+" Up annotation (the first is on line %d)", upLine)
 			}
 			if err := flush(); err != nil {
 				return nil, false, 0, err
@@ -422,10 +468,10 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 			state, upLine = up, n
 		case cmd == "DOWN":
 			if state == before {
-				return nil, false, 0, plan.Errorf(path, n, "-- +goose Down before -- +goose Up; the Up section comes first")
+				return nil, false, 0, plan.Errorf(path, n, "%s", tool.mark+" Down before "+tool.mark+" Up; the Up section comes first")
 			}
 			if inBlock {
-				return nil, false, 0, plan.Errorf(path, blockLine, "-- +goose StatementBegin has no matching -- +goose StatementEnd before -- +goose Down")
+				return nil, false, 0, plan.Errorf(path, blockLine, "%s", tool.mark+" StatementBegin has no matching "+tool.mark+" StatementEnd before "+tool.mark+" Down")
 			}
 			if err := flush(); err != nil {
 				return nil, false, 0, err
@@ -434,9 +480,9 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 		case cmd == "STATEMENTBEGIN":
 			switch {
 			case state != up:
-				return nil, false, 0, plan.Errorf(path, n, "-- +goose StatementBegin before -- +goose Up")
+				return nil, false, 0, plan.Errorf(path, n, "%s", tool.mark+" StatementBegin before "+tool.mark+" Up")
 			case inBlock:
-				return nil, false, 0, plan.Errorf(path, n, "-- +goose StatementBegin inside the block opened on line %d; close it with -- +goose StatementEnd first", blockLine)
+				return nil, false, 0, plan.Errorf(path, n, tool.mark+" StatementBegin inside the block opened on line %d; close it with "+tool.mark+" StatementEnd first", blockLine)
 			}
 			if err := flush(); err != nil {
 				return nil, false, 0, err
@@ -444,7 +490,7 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 			inBlock, blockLine, blockLines = true, n, nil
 		case cmd == "STATEMENTEND":
 			if !inBlock {
-				return nil, false, 0, plan.Errorf(path, n, "-- +goose StatementEnd without -- +goose StatementBegin")
+				return nil, false, 0, plan.Errorf(path, n, "%s", tool.mark+" StatementEnd without "+tool.mark+" StatementBegin")
 			}
 			s, err := gooseBlock(syn, path, blockLine, blockLines)
 			if err != nil {
@@ -455,19 +501,27 @@ func parseGoose(syn syntax, path string, lines []string) (stmts []Statement, noT
 			}
 			inBlock = false
 		default:
-			return nil, false, 0, plan.Errorf(path, n, "unknown goose annotation %q (want Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON|OFF)", t)
+			return nil, false, 0, plan.Errorf(path, n, "unknown %s annotation %q (want %s)", tool.name, t, tool.wants())
 		}
 	}
 	switch {
 	case state == before:
-		return nil, false, 0, plan.Errorf(path, 0, "no -- +goose Up annotation; goose migrations need one")
+		return nil, false, 0, plan.Errorf(path, 0, "%s", "no "+tool.mark+" Up annotation; "+tool.name+" migrations need one")
 	case inBlock:
-		return nil, false, 0, plan.Errorf(path, blockLine, "-- +goose StatementBegin has no matching -- +goose StatementEnd")
+		return nil, false, 0, plan.Errorf(path, blockLine, "%s", tool.mark+" StatementBegin has no matching "+tool.mark+" StatementEnd")
 	}
 	if err := flush(); err != nil {
 		return nil, false, 0, err
 	}
 	return stmts, noTx, upLine, nil
+}
+
+// wants lists the annotations of tool, for errors.
+func (tool sectionTool) wants() string {
+	if tool.name == "goose" {
+		return "Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON|OFF"
+	}
+	return "Up, Up notransaction, Down, StatementBegin, StatementEnd"
 }
 
 // gooseBlock makes the one statement of a StatementBegin block whose marker is

@@ -231,7 +231,7 @@ func Load(dir string, opts Options) (*Set, error) {
 			b.noTx = b.noTx || noTx
 		}
 		key := version
-		if format == Plain {
+		if format == Plain || format == SQLMigrate {
 			key = f.base
 		}
 		cands = append(cands, candidate{
@@ -376,7 +376,9 @@ func detect(dir string, files []file) (Format, error) {
 // order assigns phases and returns the steps in apply order.
 func order(dir string, format Format, cands []candidate, phased bool, baseline string) ([]Step, error) {
 	cmp := func(a, b candidate) int {
-		if format == Plain {
+		if format == Plain || format == SQLMigrate {
+			// sql-migrate orders by the number a name starts with, then by
+			// the name: natural order.
 			return compareNatural(a.sortKey, b.sortKey)
 		}
 		if c := compareVersions(a.sortKey, b.sortKey); c != 0 {

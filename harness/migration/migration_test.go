@@ -156,6 +156,20 @@ func TestLoadTestdata(t *testing.T) {
 			reason: "natural order puts 10 after 2",
 		},
 		{
+			name:       "sql-migrate",
+			dir:        "sqlmigrate",
+			wantFormat: SQLMigrate,
+			want: []row{
+				{plan.Expand, "20241108160105-user-favorites", "20241108160105-user-favorites", "20241108160105-user-favorites.sql", false, []string{"2: CREATE TABLE user_favorites (id bigint PRIMARY KEY, user_id bigint NOT NULL)"}},
+				{plan.Expand, "20241108160105-z-fav-index", "20241108160105-z-fav-index", "20241108160105-z-fav-index.sql", true, []string{"2: CREATE INDEX CONCURRENTLY user_favorites_user ON user_favorites (user_id)"}},
+				{plan.Expand, "20250101000000-fn", "20250101000000-fn", "20250101000000-fn.sql", false, []string{
+					"3: CREATE FUNCTION fav_count(u bigint) RETURNS bigint AS $$\n  SELECT count(*) FROM user_favorites WHERE user_id = u;\n$$ LANGUAGE sql",
+					"7: ALTER TABLE user_favorites ADD COLUMN note text",
+				}},
+			},
+			reason: "goalert's layout (rubenv/sql-migrate): the whole name is the id, so two files of one timestamp are two migrations, ordered by name; Up notransaction; a StatementBegin block is one statement; Down sections are never applied (they were, as plain SQL)",
+		},
+		{
 			name:       "plain up/down pairs",
 			dir:        "updown",
 			wantFormat: Plain,
@@ -382,7 +396,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:   "no sql files",
 			files:  map[string]string{"README.md": "hi"},
-			want:   "DIR: no migration files (*.sql) here or in its baseline/, expand/, migrate/ or contract/ subdirectories (formats: golang-migrate, goose, dbmate, flyway, atlas, sqitch, liquibase, plain)",
+			want:   "DIR: no migration files (*.sql) here or in its baseline/, expand/, migrate/ or contract/ subdirectories (formats: golang-migrate, goose, dbmate, flyway, atlas, sqitch, liquibase, sql-migrate, plain)",
 			reason: "nothing to apply",
 		},
 		{
@@ -407,7 +421,7 @@ func TestLoadErrors(t *testing.T) {
 			name:   "unknown forced format",
 			files:  map[string]string{"1.sql": "SELECT 1;"},
 			opts:   Options{Format: "alembic"},
-			want:   `bad input: unknown migration format "alembic" (want one of golang-migrate, goose, dbmate, flyway, atlas, sqitch, liquibase, plain)`,
+			want:   `bad input: unknown migration format "alembic" (want one of golang-migrate, goose, dbmate, flyway, atlas, sqitch, liquibase, sql-migrate, plain)`,
 			reason: "the error lists the valid formats",
 		},
 		{
