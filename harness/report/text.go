@@ -330,8 +330,9 @@ const legend = "✓ pass · ✗ violation · ✗ info: not a violation (a releas
 // workloadErrors lists the queries that fail before any step could break them.
 func (p *textPrinter) workloadErrors(wes []verdict.WorkloadError) {
 	p.line(p.paint(ansiYellow, "workload errors"), ": these queries fail before any step could break them (on their own release's baseline,")
-	p.line("or with arguments straddle generated that break a constraint where the new release first runs);")
-	p.line("fix the query or give its arguments with -- args: (nothing later can be judged for them)")
+	p.line("or with arguments straddle generated that break a constraint where the query first runs);")
+	p.line("fix the query or give its arguments with -- args: (what its arguments break later is not judged;")
+	p.line("a table or column a step takes from it still is)")
 	for _, we := range wes {
 		what := we.Code
 		if we.Class != "" {

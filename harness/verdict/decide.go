@@ -122,6 +122,10 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 	var workloadErrs []WorkloadError
 	chains := map[plan.Release]map[breakKey]chain{}
 	ran := map[plan.Release]bool{} // the release ran at an earlier boundary
+	// reached: the queries of a release that ran against their objects at an
+	// earlier boundary (not only failing for want of a table or column a later
+	// step creates).
+	reached := map[plan.Release]map[string]bool{}
 	var snap schema.Snapshot       // the schema after the previous boundary's step
 	for i, b := range bounds {
 		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
@@ -153,11 +157,16 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 			switch {
 			case b.Phase == plan.Baseline && rel == plan.Old:
 				workloadErrs = append(workloadErrs, ownBaseline(in, &c, b)...)
-			case rel != plan.Old && !ran[rel]:
-				workloadErrs = append(workloadErrs, firstState(in, &c, b, workloadErrs)...)
+			case rel != plan.Old:
+				workloadErrs = append(workloadErrs, firstState(in, &c, b, workloadErrs, reached[rel])...)
 			}
+			settled(&c, workloadErrs)
 			if c.Status != Skip && (c.Executions > 0 || len(c.Failures) > 0) {
 				ran[rel] = true
+				if reached[rel] == nil {
+					reached[rel] = map[string]bool{}
+				}
+				reach(c, reached[rel])
 			}
 			chains[rel] = attribute(&c, b, chains[rel])
 			ob.Releases = append(ob.Releases, c)
@@ -259,8 +268,9 @@ func ownBaseline(in RunInput, c *Cell, b plan.Boundary) []WorkloadError {
 var argumentClasses = map[string]bool{"check": true, "foreign-key": true, "unique": true, "invalid-value": true, "out-of-range": true}
 
 // argumentCodes are codes of that kind whose class is other: invalid datetime
-// formats and values (PostgreSQL 22007, 22008; MySQL 1292).
-var argumentCodes = map[string]bool{"22007": true, "22008": true, "1292": true}
+// formats and values, invalid parameter values (PostgreSQL 22007, 22008,
+// 22023; MySQL 1292).
+var argumentCodes = map[string]bool{"22007": true, "22008": true, "22023": true, "1292": true}
 
 // firstState turns a release's failures at the first boundary it runs in — the
 // new release, which does not run at the baseline — into workload errors when
@@ -269,15 +279,21 @@ var argumentCodes = map[string]bool{"22007": true, "22008": true, "1292": true}
 // instance sends values they take. Any other failure there stays the step's,
 // unless the query is the old release's own, failing as it failed on the old
 // baseline (olds: the workload errors so far): the same workload problem.
-func firstState(in RunInput, c *Cell, b plan.Boundary, olds []WorkloadError) []WorkloadError {
+func firstState(in RunInput, c *Cell, b plan.Boundary, olds []WorkloadError, reached map[string]bool) []WorkloadError {
 	gen := map[string]bool{}
 	for _, q := range in.GeneratedArgs[c.Release] {
 		gen[q] = true
 	}
 	texts := in.Texts[c.Release]
 	oldText := in.Texts[plan.Old]
+	done := map[string]bool{} // already a workload error: judged where it first failed
+	for _, o := range olds {
+		if o.Release == c.Release {
+			done[o.Query] = true
+		}
+	}
 	return workloadErrors(in, c, b, func(f Failure) bool {
-		if f.Kind != KindError {
+		if f.Kind != KindError || reached[f.Query] || done[f.Query] {
 			return false
 		}
 		for _, o := range olds {
@@ -288,9 +304,59 @@ func firstState(in RunInput, c *Cell, b plan.Boundary, olds []WorkloadError) []W
 		if !gen[f.Query] {
 			return false
 		}
-		return argumentClasses[f.Class] || argumentCodes[f.Code] ||
-			f.Class == "not-null" && argumentNull(f.Message, texts[f.Query])
+		return argumentish(f, texts[f.Query])
 	})
+}
+
+// argumentish reports whether f is a failure that arguments break (sql: its
+// query's text): a constraint, a value the column's type refuses, a NULL a
+// lookup of them gave a column the query writes.
+func argumentish(f Failure, sql string) bool {
+	return f.Kind == KindError && (argumentClasses[f.Class] || argumentCodes[f.Code] ||
+		f.Class == "not-null" && argumentNull(f.Message, sql))
+}
+
+// unreached are the classes of a query that does not reach its objects yet: a
+// table, column or function a later step creates.
+var unreached = map[string]bool{"undefined-table": true, "undefined-column": true, "undefined-function": true, "undefined-object": true}
+
+// reach records in reached the queries of c that ran against their objects:
+// executed without failing, or failing for another reason than a missing
+// object.
+func reach(c Cell, reached map[string]bool) {
+	failed := map[string]bool{}
+	for _, f := range c.Failures {
+		if f.Kind == KindError && unreached[f.Class] {
+			failed[f.Query] = true
+		} else if f.Kind == KindError || f.Kind == KindResult {
+			reached[f.Query] = true
+		}
+	}
+	for _, q := range c.Queries {
+		if q.Count > 0 && !failed[q.Query] {
+			reached[q.Query] = true
+		}
+	}
+}
+
+// settled marks the failures of c's queries that are already workload errors
+// (wes) as such when arguments break them again, with another code (a
+// duplicate where a missing key was): nothing more can be judged of them. A
+// failure of another kind (a column gone, an ON CONFLICT target gone) is still
+// the step's.
+func settled(c *Cell, wes []WorkloadError) {
+	bad := map[string]bool{}
+	for _, w := range wes {
+		if w.Release == c.Release {
+			bad[w.Query] = true
+		}
+	}
+	for i := range c.Failures {
+		f := &c.Failures[i]
+		if bad[f.Query] && !f.Workload && argumentish(*f, "") {
+			f.Workload, f.Violation = true, false
+		}
+	}
 }
 
 // nullColumn finds the column a not-null message names for a NULL that was

@@ -680,3 +680,54 @@ func TestValueRewritten(t *testing.T) {
 		t.Error("a step straddle has no text for (an external command) may rewrite anything")
 	}
 }
+
+// TestGeneratedArgumentsWhereTheQueryFirstRuns: a query of the new release whose
+// table a later step creates first fails for want of it; where the table is
+// there, the arguments straddle generated meet its constraints for the first
+// time, and their failure is theirs (e2b, opentdf, goalert: violations of the
+// last expand step that no change explained). A query already a workload error
+// is not judged again when arguments break it anew (a duplicate where a key was
+// missing), but a missing object still is.
+func TestGeneratedArgumentsWhereTheQueryFirstRuns(t *testing.T) {
+	t.Run("table from a later step", func(t *testing.T) {
+		in := input(plan.Policy{}, with(
+			ev{bExp1, plan.New, plan.After, "CreateLimit"}.err("42P01", "undefined-table", `relation "limits" does not exist`),
+			ev{bExp2, plan.New, plan.After, "CreateLimit"}.err("23503", "foreign-key", "violates foreign key constraint"),
+			ev{bMig, plan.New, plan.After, "CreateLimit"}.err("23503", "foreign-key", "violates foreign key constraint"),
+			ev{bCon, plan.New, plan.After, "CreateLimit"}.err("23503", "foreign-key", "violates foreign key constraint"),
+		)...)
+		in.GeneratedArgs = map[plan.Release][]string{plan.New: {"CreateLimit"}}
+		res := Decide([]RunInput{in})
+		var fk []WorkloadError
+		for _, w := range res.WorkloadErrors {
+			if w.Code == "23503" {
+				fk = append(fk, w)
+			}
+		}
+		if len(fk) != 1 || fk[0].Boundary != testRollout[bExp2].String() {
+			t.Errorf("workload errors %+v, want the foreign key at %s, where the query first reached its table", res.WorkloadErrors, testRollout[bExp2])
+		}
+		for _, v := range res.Violations {
+			if v.Code == "23503" {
+				t.Errorf("violation %+v: the generated key's failure is the arguments'", v)
+			}
+		}
+	})
+	t.Run("a workload error breaks anew", func(t *testing.T) {
+		in := input(plan.Policy{}, with(
+			ev{bBase, plan.Old, plan.After, "AddSeat"}.err("23503", "foreign-key", "violates foreign key constraint"),
+			ev{bExp1, plan.Old, plan.After, "AddSeat"}.err("23505", "unique", "duplicate key value violates unique constraint"),
+			ev{bExp2, plan.Old, plan.After, "Upsert"}.err("42P10", "no-conflict-target", "there is no unique or exclusion constraint matching the ON CONFLICT specification"),
+			ev{bBase, plan.Old, plan.After, "Upsert"}.err("23503", "foreign-key", "violates foreign key constraint"),
+		)...)
+		in.GeneratedArgs = map[plan.Release][]string{plan.Old: {"AddSeat", "Upsert"}}
+		res := Decide([]RunInput{in})
+		var got []string
+		for _, v := range res.Violations {
+			got = append(got, v.Query+" "+v.Code)
+		}
+		if diff := cmp.Diff([]string{"Upsert 42P10"}, got); diff != "" {
+			t.Errorf("violations (-want +got):\n%s\nAddSeat's duplicate is its arguments' again; Upsert's lost ON CONFLICT target is the step's", diff)
+		}
+	})
+}
