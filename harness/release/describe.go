@@ -479,7 +479,8 @@ func insertColumns(toks []sqltext.Token, cols map[int]string, word func(int) str
 		i++
 	}
 	// Each tuple: top-level items separated by commas; an item that is a lone
-	// placeholder takes the column at its position.
+	// placeholder, or one cast ($1::uuid, sqlc's @id::uuid), takes the column
+	// at its position.
 	depth, item, start := 0, 0, 0
 	for i++; i < len(toks); i++ {
 		switch toks[i].Text {
@@ -491,7 +492,8 @@ func insertColumns(toks []sqltext.Token, cols map[int]string, word func(int) str
 			continue
 		case ")", ",":
 			if depth == 1 {
-				if i == start+1 && toks[start].Kind == sqltext.Param && item < len(names) {
+				lone := i == start+1 || i > start+1 && toks[start+1].Text == "::"
+				if lone && toks[start].Kind == sqltext.Param && item < len(names) {
 					cols[toks[start].Param] = names[item]
 				}
 				item, start = item+1, i+1

@@ -79,3 +79,17 @@ func TestFirstLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestParamColumnsCast: a placeholder cast in an INSERT's VALUES still takes its
+// column (e2b's UpsertProjectLimits: VALUES ($1::uuid, …) got a random uuid
+// instead of a key of the referenced table, and failed 23503).
+func TestParamColumnsCast(t *testing.T) {
+	toks, err := sqltext.Lex("INSERT INTO limits (team_id, max_sandboxes, note) VALUES ($1::uuid, $2::bigint, lower($3::text))", sqltext.For(engine.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, _ := paramColumns(toks)
+	if diff := cmp.Diff(map[int]string{1: "team_id", 2: "max_sandboxes"}, cols); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+}
