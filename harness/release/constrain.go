@@ -32,8 +32,10 @@ import (
 
 // catalogQueries are the per-family catalog queries constrain needs: the CHECK
 // clauses of a table, and the table and column a column references.
-var catalogQueries = map[engine.Family]struct{ checks, fk, length, refs string }{
+var catalogQueries = map[engine.Family]struct{ checks, fk, length, refs, nullable string }{
 	engine.Postgres: {
+		nullable: `SELECT is_nullable::text FROM information_schema.columns
+WHERE table_schema = ANY(current_schemas(false)) AND table_name = $1 AND column_name = $2`,
 		refs: `SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c
 JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE c.contype = 'f' AND n.nspname = ANY(current_schemas(false))`,
@@ -48,6 +50,8 @@ WHERE c.contype = 'f' AND c.conrelid = to_regclass($1) AND a.attname = $2 AND ca
 LIMIT 1`,
 	},
 	engine.MySQL: {
+		nullable: `SELECT IS_NULLABLE FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?`,
 		refs: `SELECT TABLE_NAME, REFERENCED_TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE
 WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL`,
 		length: `SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS
@@ -103,8 +107,17 @@ func constrain(ctx context.Context, c *sql.Conn, f engine.Family, q *workload.Qu
 				}
 				if !ok {
 					// No row to reference yet: a later execution looks again
-					// (the release's own inserts may create one).
+					// (the release's own inserts may create one). Until then a
+					// nullable column gets NULL, which the key takes, as an
+					// application without a parent sends (e2b's envs.cluster_id).
 					pending = append(pending, pendingKey{param: p, table: ref[0], column: ref[1]})
+					yes, err := queryStrings(ctx, c, cq.nullable, t, col)
+					if err != nil {
+						return nil, fmt.Errorf("describe %s: nullability of %s.%s: %w", q.Name, t, col, err)
+					}
+					if len(yes) == 1 && strings.EqualFold(yes[0], "YES") {
+						g.Args[p-1] = workload.Arg{Kind: workload.ArgNull}
+					}
 					break
 				}
 				g.Args[p-1], refined = str(key), true
