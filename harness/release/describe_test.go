@@ -259,3 +259,20 @@ func TestGeneratedNullableKeyWithoutParent(t *testing.T) {
 		})
 	}
 }
+
+// TestLockTableRunsInATransaction: PostgreSQL's LOCK TABLE only runs in a
+// transaction block (25P01 outside one), and the application sends it in its
+// own (goalert's Keyring_LockConfig): straddle wraps it in one, where the
+// release is required and where it is not alike.
+func TestLockTableRunsInATransaction(t *testing.T) {
+	db := testDatabase(t, engine.Postgres)
+	app, admin := openDB(t, db), openDB(t, db)
+	mustExec(t, admin, "CREATE TABLE keyring (id int PRIMARY KEY)")
+	src := "-- name: LockKeyring :exec\nLOCK keyring IN EXCLUSIVE MODE;\n"
+	r := newRunner(t, &workload.Workload{Release: plan.Old, Queries: workloadOf(t, src).Queries}, app, engine.Postgres)
+	var sink events
+	pass(t, r, &sink)
+	if diff := cmp.Diff([]string{"LockKeyring ok"}, sink.summary()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}

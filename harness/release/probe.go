@@ -171,7 +171,7 @@ func (r *Runner) probeOne(ctx context.Context, c *sql.Conn, rq *runQuery, set []
 	if where.AfterStatement > 0 {
 		ev.Statement = where.AfterStatement
 	}
-	if rollback {
+	if rollback || rq.inTx {
 		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
 			ev, err = r.failed(ctx, c, ev, rq, err)
 			return ev, nil, err
@@ -180,6 +180,11 @@ func (r *Runner) probeOne(ctx context.Context, c *sql.Conn, rq *runQuery, set []
 	start := time.Now()
 	res, sh, err := probeRun(ctx, c, rq, args)
 	ev.Latency = time.Since(start)
+	if !rollback && rq.inTx {
+		if _, cerr := c.ExecContext(context.WithoutCancel(ctx), "COMMIT"); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	if rollback {
 		// A failed statement may have ended the transaction already (MySQL rolls
 		// back on a deadlock); ROLLBACK then is a no-op with a warning.

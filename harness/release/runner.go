@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/straddle-dev/straddle/harness/engine"
 	"github.com/straddle-dev/straddle/harness/observe"
 	"github.com/straddle-dev/straddle/harness/plan"
+	"github.com/straddle-dev/straddle/harness/sqltext"
 	"github.com/straddle-dev/straddle/harness/traffic"
 	"github.com/straddle-dev/straddle/harness/workload"
 )
@@ -92,6 +94,28 @@ type runQuery struct {
 	order []int // argument index of each bind parameter
 	reads bool
 	copy  *copyFrom // a :copyfrom query sent as COPY (PostgreSQL)
+	// inTx is set for a statement that only runs in a transaction block
+	// (PostgreSQL's LOCK TABLE: 25P01 outside one), which the application
+	// sends inside its own: straddle wraps it in one.
+	inTx bool
+}
+
+// needsTransaction reports whether q only runs inside a transaction block on
+// family.
+func needsTransaction(q *workload.Query, family engine.Family) bool {
+	if family != engine.Postgres {
+		return false
+	}
+	toks, err := sqltext.Lex(q.SQL, sqltext.For(family))
+	if err != nil {
+		return false
+	}
+	for _, t := range toks {
+		if t.Kind == sqltext.Word {
+			return strings.EqualFold(t.Text, "LOCK")
+		}
+	}
+	return false
 }
 
 // NewRunner returns a runner for the queries of w that apply to family, executed
@@ -123,7 +147,7 @@ func NewRunner(w *workload.Workload, db *sql.DB, family engine.Family, opts ...O
 		if r.tag {
 			text = tag + " " + text
 		}
-		r.queries = append(r.queries, runQuery{q: q, sql: text, order: order, reads: q.ReadsRows(), copy: cp})
+		r.queries = append(r.queries, runQuery{q: q, sql: text, order: order, reads: q.ReadsRows(), copy: cp, inTx: needsTransaction(q, family)})
 	}
 	r.execs = executions(r.queries)
 	if !w.FreshConnections { // a fresh connection per pass: nothing to remember
@@ -251,6 +275,20 @@ func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, se
 			return r.failed(ctx, c, ev, rq, err)
 		}
 		defer c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // a lost connection ends the transaction too
+		ex = c
+	} else if rq.inTx {
+		c, ok := ex.(*sql.Conn)
+		if !ok {
+			var err error
+			if c, err = r.fresh(ctx); err != nil {
+				return ev, err
+			}
+			defer c.Close()
+		}
+		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+			return r.failed(ctx, c, ev, rq, err)
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), "COMMIT") //nolint:errcheck // it only took a lock
 		ex = c
 	}
 	start := time.Now()
