@@ -91,7 +91,15 @@ var silenceOnce sync.Once
 
 // New returns a provider. It does not contact the daemon.
 func New(cfg Config) *Provider {
-	silenceOnce.Do(func() { tclog.SetDefault(tclog.NewNoopLogger()) })
+	silenceOnce.Do(func() {
+		tclog.SetDefault(tclog.NewNoopLogger())
+		// straddle removes its containers itself (Server.Stop, engines prune):
+		// testcontainers' reaper is not needed, and its image cannot be pulled
+		// where no registry is reachable. An explicit setting wins.
+		if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
+			os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true") //nolint:errcheck // a valid name and value
+		}
+	})
 	p := &Provider{cfg: cfg, runID: cfg.RunID, pid: os.Getpid(), logger: tclog.NewNoopLogger()}
 	if p.runID == "" {
 		p.runID = randomHex(6)
