@@ -728,7 +728,7 @@ func (ap *applier) statements(ctx context.Context, s boundStep, stmt *progress, 
 		}
 		locked = tableLocks(st.SQL, locked)
 		// Committed on its own: the state after it is one the releases meet.
-		if !tx && stmt != nil && stmt.between != nil && i+1 < len(s.Statements) && !locked && !ap.inTransaction(ctx) {
+		if !tx && stmt != nil && stmt.between != nil && i+1 < len(s.Statements) && !locked && !sessionOnly(st.SQL) && !ap.inTransaction(ctx) {
 			if err := stmt.between(ctx, i+1); err != nil {
 				return 0, &probeError{err}
 			}
@@ -740,6 +740,25 @@ func (ap *applier) statements(ctx context.Context, s boundStep, stmt *progress, 
 		}
 	}
 	return 0, nil
+}
+
+// sessionOnly reports whether sql only sets or shows the migration session's
+// own settings (SET lock_timeout, RESET, SHOW): the state after it is the state
+// before, not worth probing again.
+func sessionOnly(sql string) bool {
+	f := strings.Fields(strings.ToUpper(sql))
+	if len(f) == 0 {
+		return true
+	}
+	switch f[0] {
+	case "SET":
+		// SET ROLE and SET SESSION AUTHORIZATION change who the next
+		// statements run as, not what the releases see.
+		return true
+	case "RESET", "SHOW":
+		return true
+	}
+	return false
 }
 
 // deadlockAttempts is how many times a step the server chose as a deadlock's
