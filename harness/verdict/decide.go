@@ -126,7 +126,7 @@ func decideRun(in RunInput) (Run, []Violation, []WorkloadError) {
 	// earlier boundary (not only failing for want of a table or column a later
 	// step creates).
 	reached := map[plan.Release]map[string]bool{}
-	var snap schema.Snapshot       // the schema after the previous boundary's step
+	var snap schema.Snapshot // the schema after the previous boundary's step
 	for i, b := range bounds {
 		ob := Boundary{Phase: b.Phase, Step: b.Step, Releases: Releases{}}
 		read := false // the catalog was read before and after the step
