@@ -260,9 +260,14 @@ func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, se
 		args[i] = set[k].Value(n)
 	}
 	ev := r.event(rq, where)
-	if where.Observe {
-		// Not required here: roll back what it writes (Where.Observe), on one
-		// connection for the transaction.
+	if where.Observe || rq.inTx {
+		// Not required here: roll back what it writes (Where.Observe); or a
+		// statement that only runs in a transaction block (LOCK TABLE),
+		// committed. On one connection for the transaction.
+		end := "COMMIT"
+		if where.Observe {
+			end = "ROLLBACK"
+		}
 		c, ok := ex.(*sql.Conn)
 		if !ok {
 			var err error
@@ -274,21 +279,7 @@ func (r *Runner) execute(ctx, quiet context.Context, ex execer, rq *runQuery, se
 		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
 			return r.failed(ctx, c, ev, rq, err)
 		}
-		defer c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // a lost connection ends the transaction too
-		ex = c
-	} else if rq.inTx {
-		c, ok := ex.(*sql.Conn)
-		if !ok {
-			var err error
-			if c, err = r.fresh(ctx); err != nil {
-				return ev, err
-			}
-			defer c.Close()
-		}
-		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
-			return r.failed(ctx, c, ev, rq, err)
-		}
-		defer c.ExecContext(context.WithoutCancel(ctx), "COMMIT") //nolint:errcheck // it only took a lock
+		defer c.ExecContext(context.WithoutCancel(ctx), end) //nolint:errcheck // a lost connection ends the transaction too
 		ex = c
 	}
 	start := time.Now()
