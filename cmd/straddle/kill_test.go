@@ -266,7 +266,7 @@ func localSQL(tmp, eng string) (q *exec.Cmd, port string) {
 	}
 	port = strings.TrimPrefix(filepath.Ext(socks[0]), ".")
 	// The unix socket trusts its owner (the local provider's pg_hba).
-	return exec.Command("psql", "-h", filepath.Dir(socks[0]), "-p", port, "-U", "straddle", "-d", "postgres", "-Atc", pgActivity), port
+	return exec.Command("psql", "-h", filepath.Dir(socks[0]), "-p", port, "-U", "postgres", "-d", "postgres", "-Atc", pgActivity), port
 }
 
 // serverPID returns the pid of the local server straddle process parent started
