@@ -53,6 +53,9 @@ func (r recipe) recipeFor(v Violation) string {
 	return r.recipe
 }
 
+// onConflictRecipe is the fix for an ON CONFLICT whose target a step took away.
+const onConflictRecipe = "ON CONFLICT (columns) needs a unique index or constraint on exactly those columns, without a WHERE: keep it until no running release upserts on it, and build its replacement beside it in expand (a partial index does not serve an ON CONFLICT without the same WHERE)"
+
 // recipes is the explanation table, most specific first. Its patterns are those
 // of shared/patterns.md; a new pattern is one more entry.
 var recipes = []recipe{
@@ -122,15 +125,15 @@ var recipes = []recipe{
 		example: "scenarios/cookbook/change_column_type_contract.txtar"},
 	{classes: []string{"no-conflict-target"}, op: schema.Dropped, object: schema.Constraint,
 		pattern: "19. Rename index / constraint (ON CONFLICT)",
-		recipe:  "ON CONFLICT (columns) needs a unique index or constraint on exactly those columns, without a WHERE: keep it until no running release upserts on it, and build its replacement beside it in expand (a partial index does not serve an ON CONFLICT without the same WHERE)",
+		recipe:  onConflictRecipe,
 		example: "scenarios/cookbook/rename_index_copy.txtar"},
 	{classes: []string{"no-conflict-target"}, op: schema.Dropped, object: schema.Index,
 		pattern: "19. Rename index / constraint (ON CONFLICT)",
-		recipe:  "ON CONFLICT (columns) needs a unique index or constraint on exactly those columns, without a WHERE: keep it until no running release upserts on it, and build its replacement beside it in expand (a partial index does not serve an ON CONFLICT without the same WHERE)",
+		recipe:  onConflictRecipe,
 		example: "scenarios/cookbook/rename_index_copy.txtar"},
 	{classes: []string{"no-conflict-target"}, op: schema.Changed, object: schema.Index,
 		pattern: "19. Rename index / constraint (ON CONFLICT)",
-		recipe:  "ON CONFLICT (columns) needs a unique index or constraint on exactly those columns, without a WHERE: keep it until no running release upserts on it, and build its replacement beside it in expand (a partial index does not serve an ON CONFLICT without the same WHERE)",
+		recipe:  onConflictRecipe,
 		example: "scenarios/cookbook/rename_index_copy.txtar"},
 	{classes: []string{"not-null"}, op: schema.Added, object: schema.Column, detail: "NOT NULL",
 		pattern: "3. Add NOT NULL column",
