@@ -373,8 +373,7 @@ func argumentNull(message, sql string) bool {
 	if m == nil || sql == "" {
 		return false
 	}
-	word := regexp.MustCompile(`(?i)(?:^|[^a-z0-9_$])` + regexp.QuoteMeta(m[1]) + `(?:$|[^a-z0-9_$])`)
-	return word.MatchString(sql)
+	return namesColumn(sql, m[1])
 }
 
 // workloadErrors turns the failures of c that blame holds into workload errors.
